@@ -1,0 +1,3 @@
+from pottle.cli import main
+
+main()

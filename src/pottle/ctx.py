@@ -1,0 +1,326 @@
+"""Application and request contexts, on context variables.
+
+``push``/``pop`` are pipeline methods: ``with ctx:`` runs them as Flask does
+(session interface and teardown inline on the calling thread), while
+``async with ctx:`` and the ASGI pipeline await them (sync user code goes to
+the request's worker thread). Contexts never import the app module.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import typing as t
+from functools import update_wrapper
+from types import TracebackType
+
+from werkzeug.exceptions import HTTPException
+
+from ._concurrency import is_async_callable
+from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
+from .globals import _cv_app, _cv_request
+from .signals import appcontext_popped, appcontext_pushed
+
+if t.TYPE_CHECKING:
+    from werkzeug.routing import MapAdapter
+
+    from .app import Pottle
+    from .sessions import SessionMixin
+    from .typing import AfterRequestCallable
+    from .wrappers import Request
+
+_sentinel: t.Any = object()
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+class _AppCtxGlobals:
+    """The ``g`` namespace: any attribute, plus a few dict-like helpers."""
+
+    def __getattr__(self, name: str) -> t.Any:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        self.__dict__[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: t.Any | None = None) -> t.Any:
+        """The attribute ``name``, or ``default`` when it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        """Remove and return the attribute ``name`` (``default`` if given and
+        the attribute is missing)."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """Return the attribute ``name``, setting it to ``default`` first if
+        it is missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return f"<pottle.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+def after_this_request(f: AfterRequestCallable[t.Any]) -> AfterRequestCallable[t.Any]:
+    """Run ``f(response)`` after this request, before the ``after_request``
+    hooks. ``f`` may be sync or async and must return a response."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Wrap ``f`` so it runs in a copy of the current request context, in
+    another thread or task. An ``async def`` function gets an async wrapper."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a"
+            " request context is active, such as in a view function."
+        )
+    return _run_in(ctx.copy(), f)
+
+
+def copy_current_app_context(f: F) -> F:
+    """Wrap ``f`` so it runs in the current app context (the same ``g``), in
+    another thread or task."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_app_context' can only be used when an"
+            " application context is active."
+        )
+    return _run_in(ctx, f)
+
+
+def _run_in(ctx: AppContext | RequestContext, f: F) -> F:
+    if is_async_callable(f):
+
+        async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            async with ctx:
+                return await f(*args, **kwargs)
+
+        return update_wrapper(async_wrapper, f)  # type: ignore[return-value]
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with ctx:
+            return f(*args, **kwargs)
+
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+
+
+def has_request_context() -> bool:
+    """Whether a request context is active (``request`` is usable)."""
+    return _cv_request.get(None) is not None
+
+
+def has_app_context() -> bool:
+    """Whether an application context is active (``current_app`` is usable)."""
+    return _cv_app.get(None) is not None
+
+
+class _ContextManager:
+    """``with`` and ``async with`` over a context's ``push``/``pop``."""
+
+    app: Pottle
+    push: t.Callable[[], t.Any]
+    pop: t.Callable[..., t.Any]
+
+    def __enter__(self) -> t.Self:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    async def __aenter__(self) -> t.Self:
+        await step(self.app, self, "push")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await step(self.app, self, "pop", exc_value)
+
+
+class AppContext(_ContextManager):
+    """The application context: binds ``current_app`` and ``g``.
+
+    Pushed automatically with each request; push one yourself with
+    ``with app.app_context():`` (or ``async with``) to use the app outside a
+    request, in a CLI command or a background thread.
+    """
+
+    def __init__(self, app: Pottle) -> None:
+        self.app = app
+        self.url_adapter: MapAdapter | None = app.create_url_adapter(None)
+        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
+        self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    @pipeline_method
+    def push(self) -> Steps[None]:
+        """Bind this context; sends :data:`appcontext_pushed`."""
+        self._cv_tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            yield Send(appcontext_pushed)
+
+    @pipeline_method
+    def pop(self, exc: BaseException | None = _sentinel) -> Steps[None]:
+        """Unbind this context; runs the ``teardown_appcontext`` functions if
+        this is the outermost push, then sends :data:`appcontext_popped`."""
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                yield Step(self.app, "do_teardown_appcontext", exc)
+        finally:
+            ctx = _cv_app.get()
+            _cv_app.reset(self._cv_tokens.pop())
+        if ctx is not self:
+            raise AssertionError(
+                f"Popped wrong app context. ({ctx!r} instead of {self!r})"
+            )
+        if appcontext_popped.receivers:
+            yield Send(appcontext_popped)
+
+
+class RequestContext(_ContextManager):
+    """The request context: binds ``request`` and ``session``.
+
+    Created and pushed by the app for each request. Pushing it also pushes an
+    application context if none is active for this app, opens the session and
+    matches the URL.
+    """
+
+    def __init__(
+        self,
+        app: Pottle,
+        environ: dict[str, t.Any] | None = None,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        if request is None:
+            if environ is None:
+                raise TypeError("A request context needs an environ or a request.")
+            request = app.request_class.from_environ(environ)
+            app._configure_request(request)
+        self.request: Request = request
+        self.url_adapter: MapAdapter | None = None
+        try:
+            self.url_adapter = app.create_url_adapter(self.request)
+        except HTTPException as e:
+            self.request.routing_exception = e
+        self.flashes: list[tuple[str, str]] | None = None
+        self._session: SessionMixin | None = session
+        self._after_request_functions: list[AfterRequestCallable[t.Any]] = []
+        self._cv_tokens: list[
+            tuple[contextvars.Token[RequestContext], AppContext | None]
+        ] = []
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session, to push elsewhere
+        (another thread, a task)."""
+        return self.__class__(self.app, request=self.request, session=self._session)
+
+    def match_request(self) -> None:
+        """Match the URL; a routing error is kept on the request until
+        dispatch raises it."""
+        try:
+            rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+            self.request.url_rule, self.request.view_args = rule, dict(args)
+        except HTTPException as e:
+            self.request.routing_exception = e
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session; reading it marks it accessed (``Vary: Cookie``)."""
+        if self._session is None:
+            raise RuntimeError("The session has not yet been opened.")
+        self._session.accessed = True
+        return self._session
+
+    @pipeline_method
+    def push(self) -> Steps[None]:
+        """Bind this context (and an app context if needed), open the session
+        and match the URL."""
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            yield Step(app_ctx, "push")
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        # Opened once: a copy pushed again (stream_with_context) keeps it.
+        if self._session is None:
+            interface = self.app.session_interface
+            session = yield Call(interface.open_session, self.app, self.request)
+            if session is None:
+                session = interface.make_null_session(self.app)
+            self._session = session
+        # After the session, so custom URL converters can use it.
+        if self.url_adapter is not None:
+            self.match_request()
+
+    @pipeline_method
+    def pop(self, exc: BaseException | None = _sentinel) -> Steps[None]:
+        """Unbind this context. The outermost pop runs the ``teardown_request``
+        functions and closes the request, then pops the app context pushed
+        with it."""
+        clear_request = len(self._cv_tokens) == 1
+        try:
+            if clear_request:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                yield Step(self.app, "do_teardown_request", exc)
+                self.request.close()
+        finally:
+            ctx = _cv_request.get()
+            token, app_ctx = self._cv_tokens.pop()
+            _cv_request.reset(token)
+            if clear_request and "environ" in self.request.__dict__:
+                self.request.environ["werkzeug.request"] = None
+            if app_ctx is not None:
+                yield Step(app_ctx, "pop", exc)
+            if ctx is not self:
+                raise AssertionError(
+                    f"Popped wrong request context. ({ctx!r} instead of {self!r})"
+                )
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.request.url!r}"
+            f" [{self.request.method}] of {self.app.name}>"
+        )

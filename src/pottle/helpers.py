@@ -1,0 +1,314 @@
+"""The helper functions views call: URLs, responses, aborts, flashing,
+streaming with context, files.
+
+Each is a plain call in Flask code; the ones Quart makes awaitable
+(``make_response``, ``flash``, ``send_file``, ``send_from_directory``) may
+also be awaited.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import typing as t
+from datetime import datetime
+from functools import cache, update_wrapper
+
+import werkzeug.utils
+from werkzeug.exceptions import abort as _wz_abort
+from werkzeug.utils import redirect as _wz_redirect
+from werkzeug.wrappers import Response as BaseResponse
+
+from ._concurrency import caller_awaits, is_async_callable, ready
+from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
+from .signals import message_flashed
+
+if t.TYPE_CHECKING:
+    pass
+
+T = t.TypeVar("T")
+
+
+def get_debug_flag() -> bool:
+    """Whether debug mode is requested by ``POTTLE_DEBUG`` (or, for migrating
+    apps, ``FLASK_DEBUG``)."""
+    val = os.environ.get("POTTLE_DEBUG") or os.environ.get("FLASK_DEBUG")
+    return bool(val and val.lower() not in {"0", "false", "no"})
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether to load dotenv files: false when ``POTTLE_SKIP_DOTENV`` (or
+    ``FLASK_SKIP_DOTENV``) is set to a true value."""
+    val = os.environ.get("POTTLE_SKIP_DOTENV") or os.environ.get("FLASK_SKIP_DOTENV")
+    if not val:
+        return default
+    return val.lower() in ("0", "false", "no")
+
+
+def stream_with_context(generator_or_function: t.Any) -> t.Any:
+    """Keep the request context active while a streamed response body
+    generates, for sync and async generators alike.
+
+    Works on a generator object or as a decorator on a generator function.
+    (pottle keeps the context until the body is sent anyway; this keeps Flask
+    code working unchanged.)
+    """
+    if is_async_callable(generator_or_function) or hasattr(
+        generator_or_function, "__aiter__"
+    ):
+        return _stream_async(generator_or_function)
+    try:
+        gen = iter(generator_or_function)
+    except TypeError:
+
+        def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return stream_with_context(generator_or_function(*args, **kwargs))
+
+        return update_wrapper(decorator, generator_or_function)
+
+    def generator() -> t.Iterator[t.Any]:
+        req_ctx = _cv_request.get(None)
+        if req_ctx is None:
+            raise RuntimeError(
+                "'stream_with_context' can only be used when a request"
+                " context is active, such as in a view function."
+            )
+        app_ctx = _cv_app.get()
+        # Primed below, so the context check runs now, in the view.
+        yield None
+        with app_ctx, req_ctx:
+            try:
+                yield from gen
+            finally:
+                if hasattr(gen, "close"):
+                    gen.close()
+
+    wrapped = generator()
+    next(wrapped)
+    return wrapped
+
+
+def _stream_async(generator_or_function: t.Any) -> t.Any:
+    if not hasattr(generator_or_function, "__aiter__"):
+
+        def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return _stream_async(generator_or_function(*args, **kwargs))
+
+        return update_wrapper(decorator, generator_or_function)
+
+    req_ctx = _cv_request.get(None)
+    if req_ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    app_ctx = _cv_app.get()
+    agen = generator_or_function
+
+    async def generator() -> t.AsyncIterator[t.Any]:
+        async with app_ctx, req_ctx:
+            try:
+                async for item in agen:
+                    yield item
+            finally:
+                if hasattr(agen, "aclose"):
+                    await agen.aclose()
+
+    return generator()
+
+
+def make_response(*args: t.Any) -> t.Any:
+    """Turn a view's return value into a response object, to change it
+    before returning it. Takes the same values a view may return.
+    Awaitable, for Quart code."""
+    if not args:
+        rv = current_app.response_class()
+    else:
+        rv = current_app.make_response(args[0] if len(args) == 1 else args)
+    return ready(rv) if caller_awaits() else rv
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Build a URL for ``endpoint`` with the given values (see
+    :meth:`Pottle.url_for`)."""
+    return current_app.url_for(
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
+        **values,
+    )
+
+
+def redirect(
+    location: str,
+    code: int = 302,
+    Response: type[BaseResponse] | None = None,  # noqa: N803 (Flask's name)
+) -> BaseResponse:
+    """A redirect response to ``location`` (the app's ``redirect`` when an
+    app context is active)."""
+    if current_app:
+        return current_app.redirect(location, code=code)
+    return _wz_redirect(location, code=code, Response=Response)
+
+
+def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Raise the HTTP exception for ``code`` (through the app's aborter when
+    an app context is active), or raise a response as it is."""
+    if current_app:
+        current_app.aborter(code, *args, **kwargs)
+    _wz_abort(code, *args, **kwargs)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """A macro or variable exported by a template, to call from Python."""
+    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)
+
+
+def flash(message: str, category: str = "message") -> t.Any:
+    """Store a message for the next request to show. Awaitable, for Quart
+    code.
+
+    :param message: the message.
+    :param category: ``"message"``, ``"error"``, ``"info"``, ``"warning"``...
+    """
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if caller_awaits():
+        return _send_async(message_flashed, app, message=message, category=category)
+    if message_flashed.receivers:
+        message_flashed.send(
+            app, _async_wrapper=app.ensure_sync, message=message, category=category
+        )
+    return None
+
+
+async def _send_async(signal: t.Any, app: t.Any, **kwargs: t.Any) -> None:
+    if signal.receivers:
+        from ._pipeline import to_worker
+
+        await signal.send_async(app, _sync_wrapper=to_worker, **kwargs)
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """Take the flashed messages out of the session (they stay available for
+    the rest of this request).
+
+    :param with_categories: return ``(category, message)`` pairs.
+    :param category_filter: only messages in these categories.
+    """
+    flashes = request_ctx.flashes
+    if flashes is None:
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        request_ctx.flashes = flashes
+    if category_filter:
+        flashes = [f for f in flashes if f[0] in category_filter]
+    if not with_categories:
+        return [x[1] for x in flashes]
+    return flashes
+
+
+def _prepare_send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
+    if kwargs.get("max_age") is None:
+        kwargs["max_age"] = current_app.get_send_file_max_age
+    kwargs.update(
+        environ=request.environ,
+        use_x_sendfile=current_app.config["USE_X_SENDFILE"],
+        response_class=current_app.response_class,
+        _root_path=current_app.root_path,
+    )
+    return kwargs
+
+
+def send_file(
+    path_or_file: os.PathLike[t.AnyStr] | str | t.IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: None | (int | t.Callable[[str | None], int | None]) = None,
+) -> t.Any:
+    """Send a file to the client (see Flask's ``send_file``). Awaitable."""
+    rv = werkzeug.utils.send_file(
+        **_prepare_send_file_kwargs(
+            path_or_file=path_or_file,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            conditional=conditional,
+            etag=etag,
+            last_modified=last_modified,
+            max_age=max_age,
+        )
+    )
+    return ready(rv) if caller_awaits() else rv
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: t.Any
+) -> t.Any:
+    """Send a file from inside ``directory``, refusing paths that escape it
+    (404). Awaitable."""
+    rv = werkzeug.utils.send_from_directory(
+        directory, path, **_prepare_send_file_kwargs(**kwargs)
+    )
+    return ready(rv) if caller_awaits() else rv
+
+
+def get_root_path(import_name: str) -> str:
+    """The directory of the module or package ``import_name`` (the cwd when
+    it cannot be found)."""
+    mod = sys.modules.get(import_name)
+    mod_file: str | None = getattr(mod, "__file__", None)
+    if mod_file is not None:
+        return os.path.dirname(os.path.abspath(mod_file))
+    try:
+        spec = importlib.util.find_spec(import_name)
+        if spec is None:
+            raise ValueError
+    except (ImportError, ValueError):
+        loader = None
+    else:
+        loader = spec.loader
+    if loader is None:
+        return os.getcwd()
+    filepath: str | None
+    if hasattr(loader, "get_filename"):
+        filepath = loader.get_filename(import_name)
+    else:
+        __import__(import_name)
+        filepath = getattr(sys.modules[import_name], "__file__", None)
+        if filepath is None:
+            raise RuntimeError(
+                "No root path can be found for the provided module"
+                f" {import_name!r}. This can happen because the module"
+                " came from an import hook that does not provide file"
+                " name information or because it's a namespace package."
+                " In this case the root path needs to be explicitly"
+                " provided."
+            )
+    return os.path.dirname(os.path.abspath(filepath))
+
+
+@cache
+def _split_blueprint_path(name: str) -> list[str]:
+    out: list[str] = [name]
+    if "." in name:
+        out.extend(_split_blueprint_path(name.rpartition(".")[0]))
+    return out

@@ -1,0 +1,92 @@
+"""URL rules and maps: werkzeug's, bound to a request instead of an environ.
+
+:class:`Rule` adds the ``stream`` option (the view reads the body itself,
+nothing is buffered); websocket rules use werkzeug's own ``websocket`` flag.
+:meth:`Map.bind_to_request` does what werkzeug's ``bind_to_environ`` does,
+from a sans-IO request.
+"""
+
+from __future__ import annotations
+
+import typing as t
+import warnings
+
+from werkzeug.routing import Map as WerkzeugMap
+from werkzeug.routing import MapAdapter
+from werkzeug.routing import Rule as WerkzeugRule
+
+if t.TYPE_CHECKING:
+    from werkzeug.sansio.request import Request
+
+
+class Rule(WerkzeugRule):
+    """A URL rule. Besides werkzeug's options:
+
+    :param stream: the view streams the request body itself
+        (``async for chunk in request.body``); it is never buffered.
+    """
+
+    #: Whether the app answers OPTIONS for this rule itself.
+    provide_automatic_options: bool = False
+
+    def __init__(self, string: str, *, stream: bool = False, **options: t.Any) -> None:
+        super().__init__(string, **options)
+        self.stream = stream
+
+    def get_empty_kwargs(self) -> t.Mapping[str, t.Any]:
+        return {**super().get_empty_kwargs(), "stream": self.stream}
+
+
+class Map(WerkzeugMap):
+    """The URL map, with :meth:`bind_to_request`."""
+
+    def bind_to_request(
+        self,
+        request: Request,
+        server_name: str | None = None,
+        subdomain: str | None = None,
+    ) -> MapAdapter:
+        """Bind to ``request`` for matching and building, as werkzeug's
+        ``bind_to_environ`` does for an environ.
+
+        :param server_name: the configured server name; when given and the
+            request's host does not end with it, the subdomain is invalid and
+            nothing matches (a warning says so).
+        :param subdomain: the current subdomain; computed from the host and
+            ``server_name`` when None.
+        """
+        host = request.host.lower()
+        scheme = request.scheme
+        if server_name is None:
+            server_name = host
+        else:
+            server_name = server_name.lower()
+            # Drop the default port, as get_host() does for the request.
+            if scheme in {"http", "ws"} and server_name.endswith(":80"):
+                server_name = server_name[:-3]
+            elif scheme in {"https", "wss"} and server_name.endswith(":443"):
+                server_name = server_name[:-4]
+
+        if subdomain is None and not self.host_matching:
+            current = host.split(".")
+            configured = server_name.split(".")
+            offset = -len(configured)
+            if current[offset:] != configured:
+                warnings.warn(
+                    f"Current server name {host!r} doesn't match configured"
+                    f" server name {server_name!r}",
+                    stacklevel=2,
+                )
+                subdomain = "<invalid>"
+            else:
+                subdomain = ".".join(filter(None, current[:offset]))
+
+        return self.bind(
+            server_name,
+            request.root_path or "/",
+            subdomain,
+            scheme,
+            request.method,
+            request.path,
+            query_args=request.query_string.decode("latin-1"),
+        )

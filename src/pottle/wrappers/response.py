@@ -1,0 +1,139 @@
+"""The response object: werkzeug's response, with async bodies and awaitable
+data accessors.
+
+It subclasses ``werkzeug.wrappers.Response`` (not only the sans-IO base) so
+code that checks ``isinstance(rv, werkzeug.wrappers.Response)`` keeps
+working. A body may be bytes, a sync iterable, or an async iterable; the
+ASGI layer sends all three.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from types import EllipsisType
+
+from werkzeug.datastructures import Headers
+from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.urls import iri_to_uri
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import json
+from .._concurrency import block_on, caller_awaits, in_loop_thread
+from ..globals import _cv_app
+
+
+class Response(WerkzeugResponse):
+    """The response object used by default in pottle.
+
+    Its body can also be an async iterator (``async def`` generator).
+    Quart-style code can ``await response.get_data()``.
+    """
+
+    default_mimetype: str | None = "text/html"
+    json_module: t.Any = json
+    #: Keep relative ``Location`` headers as they are (Flask's choice).
+    autocorrect_location_header = False
+    #: Seconds allowed to send this response: ``...`` uses the app's
+    #: ``RESPONSE_TIMEOUT``, ``None`` means no limit (long streams).
+    timeout: float | None | EllipsisType = ...
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """The app's ``MAX_COOKIE_SIZE`` in an app context, else werkzeug's.
+
+        This is the one place a wrapper reads the current app: Flask makes it
+        dynamic, and only a warning depends on it.
+        """
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        return super().max_cookie_size
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the body is an async iterable."""
+        return hasattr(self.response, "__aiter__")
+
+    def _ensure_sequence(self, mutable: bool = False) -> None:
+        if self.is_async:
+            if in_loop_thread():
+                raise RuntimeError(
+                    "This response has an async body; 'await' its data instead"
+                    " of reading it synchronously on the event loop."
+                )
+            self.response = block_on(_collect(self.response))
+        super()._ensure_sequence(mutable)
+
+    def get_data(self, as_text: bool = False) -> t.Any:
+        """The body as bytes (or text). Await it in async code."""
+        if caller_awaits():
+            return self._get_data_async(as_text)
+        return super().get_data(as_text)  # type: ignore[call-overload]
+
+    async def _get_data_async(self, as_text: bool) -> bytes | str:
+        if self.is_async:
+            self.response = await _collect(self.response)
+        return super().get_data(as_text)  # type: ignore[call-overload,no-any-return]
+
+    @property
+    def data(self) -> t.Any:
+        """The body as bytes. Await it in async code."""
+        if caller_awaits():
+            return self._get_data_async(False)
+        return super().get_data()
+
+    @data.setter
+    def data(self, value: bytes | str) -> None:
+        self.set_data(value)
+
+    @property
+    def json(self) -> t.Any:
+        """The body parsed as JSON, if the mimetype is JSON."""
+        if caller_awaits():
+            return self._get_json_async(False, False)
+        return super().get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False) -> t.Any:
+        """Parse the body as JSON. Await it in async code."""
+        if caller_awaits():
+            return self._get_json_async(force, silent)
+        return super().get_json(force=force, silent=silent)
+
+    async def _get_json_async(self, force: bool, silent: bool) -> t.Any:
+        await self._get_data_async(False)
+        return super().get_json(force=force, silent=silent)
+
+
+async def _collect(body: t.Any) -> list[bytes]:
+    return [chunk.encode() if isinstance(chunk, str) else chunk async for chunk in body]
+
+
+def headers_to_send(response: SansIOResponse) -> list[tuple[bytes, bytes]]:
+    """The response's headers as an ASGI server wants them, fixed up as
+    werkzeug would before sending: IRI locations encoded, ``Content-Length``
+    dropped for 1xx/204 and entity headers for 304, and computed for buffered
+    bodies."""
+    headers = response.headers
+    status = response.status_code
+    location = headers.get("Location")
+    if location is not None or status == 304 or status == 204 or status < 200:
+        headers = Headers(headers)
+        if location is not None:
+            headers["Location"] = iri_to_uri(location)
+        if status < 200 or status == 204:
+            headers.remove("Content-Length")
+        elif status == 304:
+            from werkzeug.http import remove_entity_headers
+
+            remove_entity_headers(headers)
+    elif (
+        "Content-Length" not in headers
+        and isinstance(response, WerkzeugResponse)
+        and response.is_sequence
+        and response.automatically_set_content_length
+    ):
+        headers = Headers(headers)
+        headers["Content-Length"] = str(sum(len(x) for x in response.iter_encoded()))
+    return [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+    ]
