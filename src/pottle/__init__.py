@@ -4,8 +4,6 @@ imports and the app runs; write ``async def`` where it pays.
 This module only re-exports the public API (pinned by a test).
 """
 
-from __future__ import annotations
-
 from . import json as json
 from .app import Flask as Flask
 from .app import Pottle as Pottle

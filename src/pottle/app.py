@@ -731,21 +731,37 @@ class Pottle(RequestDispatch, Scaffold):
         await self.asgi_app(scope, receive, send)
 
     @property
-    def wsgi_app(self) -> t.NoReturn:
-        """Not available: pottle is an ASGI app. Wrap :meth:`asgi_app` with
-        ASGI middleware instead (for ``ProxyFix``, see
-        ``pottle.middleware.ProxyFix``)."""
-        raise AttributeError(
-            "pottle apps are ASGI applications and have no 'wsgi_app'. Wrap"
-            " 'app.asgi_app' with ASGI middleware instead; for werkzeug's"
-            " ProxyFix use 'pottle.middleware.ProxyFix(app.asgi_app, ...)'."
-        )
+    def wsgi_app(self) -> _WSGIPlaceholder:
+        """There is no WSGI app: pottle is ASGI. Wrap :meth:`asgi_app` with
+        ASGI middleware instead. One WSGI idiom is translated because it is
+        so common: ``app.wsgi_app = ProxyFix(app.wsgi_app, ...)`` with
+        werkzeug's ``ProxyFix`` installs :class:`pottle.middleware.ProxyFix`
+        with the same settings."""
+        return _WSGIPlaceholder(self)
 
     @wsgi_app.setter
     def wsgi_app(self, value: t.Any) -> None:
-        raise AttributeError(
-            "pottle apps are ASGI applications: wrap 'app.asgi_app' instead of"
-            " 'app.wsgi_app'."
+        from werkzeug.middleware.proxy_fix import ProxyFix as WerkzeugProxyFix
+
+        from .middleware import ProxyFix
+
+        if isinstance(value, WerkzeugProxyFix) and isinstance(
+            value.app, _WSGIPlaceholder
+        ):
+            self.asgi_app = ProxyFix(  # type: ignore[method-assign]
+                self.asgi_app,
+                x_for=value.x_for,
+                x_proto=value.x_proto,
+                x_host=value.x_host,
+                x_port=value.x_port,
+                x_prefix=value.x_prefix,
+            )
+            return
+        raise TypeError(
+            "pottle apps are ASGI applications, so WSGI middleware cannot wrap"
+            f" them ({type(value).__name__}). Wrap 'app.asgi_app' with ASGI"
+            " middleware instead; werkzeug's ProxyFix is translated"
+            " automatically, and 'pottle.middleware.ProxyFix' is its ASGI form."
         )
 
     def run(
@@ -829,3 +845,17 @@ class Pottle(RequestDispatch, Scaffold):
 
 #: Flask's name for the application class.
 Flask = Pottle
+
+
+class _WSGIPlaceholder:
+    """What ``app.wsgi_app`` returns: something WSGI middleware can wrap, but
+    that cannot serve WSGI."""
+
+    def __init__(self, app: Pottle) -> None:
+        self.app = app
+
+    def __call__(self, environ: t.Any, start_response: t.Any) -> t.NoReturn:
+        raise RuntimeError(
+            "pottle apps are ASGI applications and cannot be called as WSGI"
+            " apps; serve them with an ASGI server (pottle run, hypercorn)."
+        )

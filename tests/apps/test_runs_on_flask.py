@@ -1,0 +1,51 @@
+"""The Flask-style app and its tests are real Flask code: run them on Flask
+itself with only the imports changed (in a separate interpreter that has
+Flask installed; pottle's own environment never imports Flask)."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).parent / "flaskstyle"
+
+
+def _python_with_flask() -> str | None:
+    for candidate in ("python3", "python3.11", "python3.12"):
+        exe = shutil.which(candidate)
+        if exe is None:
+            continue
+        probe = subprocess.run(
+            [exe, "-c", "import flask, pytest"], capture_output=True, check=False
+        )
+        if probe.returncode == 0:
+            return exe
+    return None
+
+
+@pytest.mark.slow
+def test_flaskstyle_app_passes_on_real_flask(tmp_path: pathlib.Path) -> None:
+    python = _python_with_flask()
+    if python is None:
+        pytest.skip("no interpreter with Flask and pytest installed on PATH")
+    package = tmp_path / "flaskstyle_on_flask"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("app.py", "test_flaskstyle.py"):
+        source = (HERE / name).read_text()
+        assert "from pottle import" in source
+        (package / name).write_text(
+            source.replace("from pottle import", "from flask import")
+        )
+    result = subprocess.run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(package)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "7 passed" in result.stdout

@@ -1,0 +1,161 @@
+"""Concurrency guarantees: per-request isolation of contexts on one loop,
+and one worker thread for all the sync code of a request."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import typing as t
+
+from pottle import Pottle, g, request
+from pottle.testing.connections import HTTPTestConnection
+
+
+def _scope(path: str) -> dict[str, t.Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("localhost", 80),
+    }
+
+
+async def _get(app: Pottle, path: str) -> tuple[int, bytes]:
+    connection = HTTPTestConnection(app, _scope(path), b"")
+    status, _headers, chunks = await connection.run()
+    return int(status.split()[0]), b"".join(chunks)
+
+
+def test_1000_concurrent_async_requests_keep_their_own_g() -> None:
+    app = Pottle(__name__)
+
+    @app.before_request
+    async def remember() -> None:
+        g.rid = request.view_args["rid"]  # type: ignore[index]
+
+    @app.route("/<int:rid>")
+    async def view(rid: int) -> str:
+        await asyncio.sleep(random.random() / 100)
+        assert request.view_args == {"rid": rid}
+        return f"{rid}:{g.rid}"
+
+    async def main() -> list[tuple[int, bytes]]:
+        return await asyncio.gather(*(_get(app, f"/{i}") for i in range(1000)))
+
+    results = asyncio.run(main())
+    assert [body for _, body in results] == [f"{i}:{i}".encode() for i in range(1000)]
+    assert {status for status, _ in results} == {200}
+
+
+def test_concurrent_sync_requests_keep_their_own_g_and_thread() -> None:
+    app = Pottle(__name__)
+    seen: dict[int, set[int]] = {}
+    lock = threading.Lock()
+
+    def record(rid: int) -> None:
+        with lock:
+            seen.setdefault(rid, set()).add(threading.get_ident())
+
+    @app.before_request
+    def remember() -> None:
+        g.rid = request.view_args["rid"]  # type: ignore[index]
+        record(g.rid)
+
+    @app.route("/<int:rid>")
+    def view(rid: int) -> str:
+        record(rid)
+        return f"{rid}:{g.rid}"
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        record(g.rid)
+
+    async def main() -> list[tuple[int, bytes]]:
+        return await asyncio.gather(*(_get(app, f"/{i}") for i in range(200)))
+
+    results = asyncio.run(main())
+    assert [body for _, body in results] == [f"{i}:{i}".encode() for i in range(200)]
+    # each request's hook, view and teardown ran on one thread, not the loop's
+    assert all(len(threads) == 1 for threads in seen.values())
+    assert threading.get_ident() not in set().union(*seen.values())
+
+
+def test_async_pipeline_never_uses_a_thread() -> None:
+    app = Pottle(__name__)
+    threads: set[int] = set()
+
+    @app.before_request
+    async def before() -> None:
+        threads.add(threading.get_ident())
+
+    @app.route("/")
+    async def view() -> str:
+        threads.add(threading.get_ident())
+        return "ok"
+
+    @app.after_request
+    async def after(response: t.Any) -> t.Any:
+        threads.add(threading.get_ident())
+        return response
+
+    async def main() -> tuple[int, bytes]:
+        loop_thread = threading.get_ident()
+        result = await _get(app, "/")
+        assert threads == {loop_thread}
+        return result
+
+    assert asyncio.run(main()) == (200, b"ok")
+
+
+def test_sync_code_of_a_request_shares_a_thread_with_async_in_between() -> None:
+    app = Pottle(__name__)
+    threads: list[tuple[str, int]] = []
+
+    @app.before_request
+    def before() -> None:
+        threads.append(("before", threading.get_ident()))
+
+    @app.route("/")
+    async def view() -> str:
+        await asyncio.sleep(0)
+        threads.append(("view", threading.get_ident()))
+        return "ok"
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        threads.append(("teardown", threading.get_ident()))
+
+    async def main() -> tuple[int, bytes]:
+        result = await _get(app, "/")
+        return result
+
+    assert asyncio.run(main()) == (200, b"ok")
+    by_name = dict(threads)
+    assert by_name["before"] == by_name["teardown"] != by_name["view"]
+
+
+def test_contextvar_set_in_sync_hook_is_seen_by_async_view() -> None:
+    import contextvars
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+    app = Pottle(__name__)
+
+    @app.before_request
+    def bind() -> None:
+        var.set(request.args.get("id", "-"))
+
+    @app.route("/")
+    async def view() -> str:
+        return var.get("unset")
+
+    client = app.test_client()
+    assert client.get("/?id=abc").data == b"abc"
