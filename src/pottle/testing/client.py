@@ -21,7 +21,7 @@ from werkzeug.test import Client, TestResponse
 from werkzeug.wrappers import Request as BaseRequest
 from werkzeug.wsgi import get_current_url
 
-from .._concurrency import block_on, caller_awaits, in_loop_thread, portal
+from .._concurrency import block_on, caller_awaits, in_loop_thread, portal, ready
 from ..sessions import SessionMixin
 from ..wrappers.request import scope_from_environ
 from .connections import HTTPTestConnection
@@ -98,6 +98,9 @@ class PottleClient(Client):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        self.response_wrapper = type(
+            "WrapperTestResponse", (AwaitableTestResponse, self.response_wrapper), {}
+        )
         #: Keep the contexts of the last request (set by ``with client:``).
         self.preserve_context = False
         self._new_contexts: list[t.Any] = []
@@ -288,6 +291,15 @@ def _run_elsewhere(connection: HTTPTestConnection) -> tuple[str, t.Any, list[byt
 
     with concurrent.futures.ThreadPoolExecutor(1) as executor:
         return executor.submit(block_on, connection.run(), portal()).result()
+
+
+class AwaitableTestResponse(TestResponse):
+    """A test response that is also awaitable (it is already complete), so
+    a request made without ``await`` in async code can still be passed to
+    ``asyncio.gather``."""
+
+    def __await__(self) -> t.Generator[t.Any, None, t.Self]:
+        return ready(self).__await__()
 
 
 class _SessionTransaction:
