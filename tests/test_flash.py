@@ -145,3 +145,15 @@ def test_flash_needs_a_request() -> None:
     app = pottle.Pottle(__name__)
     with app.app_context(), pytest.raises(RuntimeError, match="request context"):
         flash("x")
+
+
+def test_plain_flash_on_the_loop_cannot_wait_for_async_receivers(
+    flashing: pottle.Pottle, client: t.Any
+) -> None:
+    async def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+        pass
+
+    with message_flashed.connected_to(receiver, flashing):
+        with pytest.raises(RuntimeError, match="'await' it in async code"):
+            client.get("/flash-async")
+        client.get("/flash")
