@@ -45,4 +45,4 @@ def test_threebp_passes_on_real_flask(tmp_path: pathlib.Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "28 passed" in result.stdout, result.stdout
+    assert "29 passed" in result.stdout, result.stdout

@@ -1,8 +1,9 @@
 """A three-blueprint app written exactly as one would for Flask: ``auth``
 (sessions, flash), ``blog`` (templates extending a base layout, a
 ``MethodView`` JSON API) and ``admin`` (its own static folder and templates,
-with a nested ``reports`` blueprint). Only the imports say pottle; its
-Flask-style tests run unchanged on real Flask too (imports swapped).
+with a nested ``reports`` blueprint that has its own too). Only the
+imports say pottle; its Flask-style tests run unchanged on real Flask too
+(imports swapped).
 
 ``twin.py`` holds async twins of some views (Quart style) and is pottle's
 alone.

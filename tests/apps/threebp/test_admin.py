@@ -43,8 +43,17 @@ def test_nested_reports(client, auth, app):
         assert request.blueprints == ["admin.reports", "admin"]
         assert url_for(".summary") == "/admin/reports/"
     assert b"2 users, 1 posts" in page
+    # The nested blueprint's own template and static folder.
+    assert b'src="/admin/reports/static/chart.js"' in page
     # The parent's context processor applies to the nested blueprint too.
     assert b"Three / Admin" in page
     with app.test_request_context():
         assert url_for("admin.reports.summary") == "/admin/reports/"
         assert url_for("admin.static", filename="a.css") == "/admin/static/a.css"
+
+
+def test_nested_static_folder(client):
+    response = client.get("/admin/reports/static/chart.js")
+    assert response.status_code == 200
+    assert b"(reports)" in response.data
+    response.close()

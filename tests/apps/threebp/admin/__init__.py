@@ -14,12 +14,14 @@ bp = Blueprint(
 )
 bp.register_blueprint(reports, url_prefix="/reports")
 
+PUBLIC = {"admin.static", "admin.reports.static"}
+
 
 @bp.before_request
 def require_admin():
-    # Runs for the nested reports blueprint too, and for the blueprint's
-    # static route, which stays public.
-    if not g.is_admin and request.endpoint != "admin.static":
+    # Runs for the nested reports blueprint too, and for the static routes,
+    # which stay public.
+    if not g.is_admin and request.endpoint not in PUBLIC:
         abort(403)
 
 
