@@ -430,6 +430,55 @@ def test_sync_interface_runs_on_the_request_worker(
     )
 
 
+def test_sync_interface_on_a_served_request(app: pottle.Pottle) -> None:
+    """Driven as a server drives it, the request borrows a pool thread; the
+    interface, the hook and the view all run on that one thread."""
+    interface = app.session_interface = RecordingInterface()
+
+    @app.before_request
+    def before() -> None:
+        interface.threads["hook"] = threading.get_ident()
+
+    @app.get("/")
+    def index() -> str:
+        interface.threads["view"] = threading.get_ident()
+        session["n"] = 1
+        return "ok"
+
+    async def serve() -> tuple[list[dict[str, t.Any]], int]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/",
+            "raw_path": b"/",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"localhost")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("localhost", 80),
+        }
+        sent: list[dict[str, t.Any]] = []
+
+        async def receive() -> dict[str, t.Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, t.Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent, threading.get_ident()
+
+    sent, loop_thread = asyncio.run(serve())
+    assert sent[0]["status"] == 200
+    assert set(interface.threads) == {"open", "save", "hook", "view"}
+    (worker,) = set(interface.threads.values())
+    assert worker not in (loop_thread, threading.get_ident())
+    assert not any(interface.on_loop)
+
+
 def test_async_interface_is_awaited_on_the_loop(
     app: pottle.Pottle, client: t.Any
 ) -> None:
