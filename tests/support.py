@@ -31,3 +31,31 @@ def free_port() -> int:
 
 
 PYTHON = sys.executable
+
+
+def python_with_flask() -> str | None:
+    """An interpreter on PATH that has Flask and pytest installed, to check
+    behaviour against real Flask in a child process (pottle's own test
+    process never imports Flask); None if there is none."""
+    import shutil
+    import subprocess
+
+    for candidate in ("python3", "python3.11", "python3.12", "python3.13"):
+        exe = shutil.which(candidate)
+        if exe is None:
+            continue
+        probe = subprocess.run(
+            [exe, "-c", "import flask, pytest"],
+            capture_output=True,
+            check=False,
+            env=flask_env(),
+        )
+        if probe.returncode == 0:
+            return exe
+    return None
+
+
+def flask_env() -> dict[str, str]:
+    """The environment for a child process that must import real Flask: no
+    ``PYTHONPATH``, so neither pottle nor an alias shim can shadow it."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -266,7 +266,7 @@ def current_lease() -> Lease | None:
     return _lease.get()
 
 
-async def run_sync(fn: t.Callable[..., T], *args: t.Any, **kwargs: t.Any) -> T:
+async def run_sync(fn: t.Callable[..., T], /, *args: t.Any, **kwargs: t.Any) -> T:
     """Run the sync callable ``fn`` on the current request's worker thread,
     in a copy of the current context (changes are copied back)."""
     return await run_sync_in(None, fn, *args, **kwargs)
@@ -275,6 +275,7 @@ async def run_sync(fn: t.Callable[..., T], *args: t.Any, **kwargs: t.Any) -> T:
 async def run_sync_in(
     context: contextvars.Context | None,
     fn: t.Callable[..., T],
+    /,
     *args: t.Any,
     **kwargs: t.Any,
 ) -> T:

@@ -50,7 +50,7 @@ class Call:
 
     __slots__ = ("fn", "args", "kwargs")
 
-    def __init__(self, fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any):
+    def __init__(self, fn: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any):
         self.fn, self.args, self.kwargs = fn, args, kwargs
 
 
@@ -59,7 +59,7 @@ class Step:
 
     __slots__ = ("owner", "name", "args", "kwargs")
 
-    def __init__(self, owner: t.Any, name: str, *args: t.Any, **kwargs: t.Any):
+    def __init__(self, owner: t.Any, name: str, /, *args: t.Any, **kwargs: t.Any):
         self.owner, self.name, self.args, self.kwargs = owner, name, args, kwargs
 
 
@@ -68,7 +68,7 @@ class Send:
 
     __slots__ = ("signal", "kwargs")
 
-    def __init__(self, signal: Signal, **kwargs: t.Any) -> None:
+    def __init__(self, signal: Signal, /, **kwargs: t.Any) -> None:
         self.signal, self.kwargs = signal, kwargs
 
 
@@ -212,7 +212,7 @@ def _one(op: Op) -> Steps[t.Any]:
 
 
 async def call_async(
-    fn: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any
+    fn: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
 ) -> t.Any:
     """Call user code from the loop: await async code, send sync code to the
     request's worker thread, and await whatever awaitable comes back (a sync

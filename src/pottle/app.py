@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
-import weakref
 from datetime import timedelta
 from itertools import chain
 from urllib.parse import quote as _url_quote
@@ -30,6 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import typing as ft
 from ._concurrency import (
     block_on,
+    caller_awaits,
     is_async_callable,
     run_sync,
     runs_on_loop,
@@ -51,7 +51,14 @@ from .helpers import (
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .routing import Map, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
+from .scaffold import (
+    Scaffold,
+    _endpoint_from_view_func,
+    find_package,
+    open_file,
+    setupmethod,
+    static_view,
+)
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import DispatchingJinjaLoader, Environment
 from .wrappers import Request, Response
@@ -234,12 +241,11 @@ class Pottle(RequestDispatch, Scaffold):
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise AssertionError("Invalid static_host/host_matching combination")
-            self_ref = weakref.ref(self)
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
+                view_func=static_view(self),
             )
 
     def _check_setup_finished(self, f_name: str) -> None:
@@ -343,12 +349,16 @@ class Pottle(RequestDispatch, Scaffold):
 
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
-    ) -> t.IO[t.Any]:
-        """Open a file in the instance folder (writing is allowed)."""
+    ) -> t.Any:
+        """Open a file in the instance folder; writing is allowed. ``await``
+        it for an aiofiles file, as with :meth:`open_resource`.
+
+        :param resource: the path, relative to the instance folder.
+        :param mode: any :func:`open` mode.
+        :param encoding: the text encoding, in text mode.
+        """
         path = os.path.join(self.instance_path, resource)
-        if "b" in mode:
-            return open(path, mode)
-        return open(path, mode, encoding=encoding)
+        return open_file(path, mode, encoding, caller_awaits())
 
     # -- registration ---------------------------------------------------------
 

@@ -14,7 +14,13 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from . import typing as ft
-from .scaffold import Scaffold, _endpoint_from_view_func, _sentinel, setupmethod
+from .scaffold import (
+    Scaffold,
+    _endpoint_from_view_func,
+    _sentinel,
+    setupmethod,
+    static_view,
+)
 
 if t.TYPE_CHECKING:
     from .app import Pottle
@@ -136,6 +142,7 @@ class Blueprint(Scaffold):
             raise ValueError("'name' may not contain a dot '.' character.")
 
         self.name = name
+        self.cli.name = name
         self.url_prefix = url_prefix
         self.subdomain = subdomain
         #: Functions run at each registration (see :meth:`record`).
@@ -212,7 +219,7 @@ class Blueprint(Scaffold):
         if self.has_static_folder:
             state.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
-                view_func=self.send_static_file,
+                view_func=static_view(self),
                 endpoint="static",
             )
 

@@ -24,9 +24,6 @@ from ._concurrency import caller_awaits, is_async_callable, ready
 from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
 from .signals import message_flashed
 
-if t.TYPE_CHECKING:
-    pass
-
 T = t.TypeVar("T")
 
 
@@ -171,8 +168,25 @@ def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn
 
 
 def get_template_attribute(template_name: str, attribute: str) -> t.Any:
-    """A macro or variable exported by a template, to call from Python."""
+    """A macro or variable exported by a template, to use from Python::
+
+        hello = get_template_attribute("_macros.html", "hello")
+        return hello("World")
+
+    ``await get_template_attribute(...)`` takes it from the async
+    environment; its macros must then be awaited: ``await hello("World")``.
+
+    :param template_name: the name of the template.
+    :param attribute: the name of the macro or variable to get.
+    """
+    if caller_awaits():
+        return _get_template_attribute_async(template_name, attribute)
     return getattr(current_app.jinja_env.get_template(template_name).module, attribute)
+
+
+async def _get_template_attribute_async(template_name: str, attribute: str) -> t.Any:
+    template = current_app.jinja_env.async_env.get_template(template_name)
+    return getattr(await template.make_module_async(), attribute)
 
 
 def flash(message: str, category: str = "message") -> t.Any:

@@ -13,16 +13,19 @@ import os
 import pathlib
 import sys
 import typing as t
+import weakref
 from collections import defaultdict
 from datetime import timedelta
 from functools import update_wrapper
 
+import aiofiles
 from jinja2 import BaseLoader, FileSystemLoader
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.utils import cached_property
 
 from . import typing as ft
-from ._concurrency import caller_awaits, ready
+from ._concurrency import caller_awaits
+from ._pipeline import call_async
 from .cli import AppGroup
 from .globals import current_app
 from .helpers import get_root_path, send_from_directory
@@ -194,21 +197,44 @@ class Scaffold:
             return int(value.total_seconds())
         return value  # type: ignore[no-any-return]
 
-    def send_static_file(self, filename: str) -> Response:
-        """The view of the static route: a file from the static folder.
-        Awaitable."""
+    def send_static_file(self, filename: str) -> t.Any:
+        """Send a file from :attr:`static_folder` (the view of the static
+        route). Returns a response; ``await`` it to send the file with the
+        async file sending.
+
+        :param filename: the path of the file inside the static folder.
+        """
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
+        # send_file only asks the app for the max age; ask here, so that a
+        # blueprint's own get_send_file_max_age is used for its files.
         max_age = self.get_send_file_max_age(filename)
-        rv = send_from_directory(
-            t.cast(str, self.static_folder), filename, max_age=max_age
-        )
-        return ready(rv) if caller_awaits() else rv  # type: ignore[return-value]
+        folder = t.cast(str, self.static_folder)
+        if caller_awaits():
+            return _send_from_directory_async(folder, filename, max_age)
+        return send_from_directory(folder, filename, max_age=max_age)
+
+    async def _serve_static(self, filename: str) -> Response:
+        # Our own methods do no blocking work on the loop. A replacement of
+        # either one is user code: a sync one runs on the worker thread.
+        if _is_own(self, "send_static_file") and _is_own(self, "get_send_file_max_age"):
+            rv: Response = await self.send_static_file(filename)
+            return rv
+        return await call_async(self.send_static_file, filename)  # type: ignore[no-any-return]
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None
-    ) -> t.IO[t.Any]:
-        """Open a file relative to :attr:`root_path`, for reading only.
+    ) -> t.Any:
+        """Open a file relative to :attr:`root_path`, for reading only::
+
+            with app.open_resource("schema.sql") as f:
+                db.executescript(f.read())
+
+        ``await`` it for an :mod:`aiofiles` file, which does not block the
+        event loop::
+
+            async with await app.open_resource("schema.sql") as f:
+                script = await f.read()
 
         :param resource: the path, relative to the root path.
         :param mode: ``"rb"`` (default), ``"r"`` or ``"rt"``.
@@ -217,9 +243,7 @@ class Scaffold:
         if mode not in {"r", "rt", "rb"}:
             raise ValueError("Resources can only be opened for reading.")
         path = os.path.join(self.root_path, resource)
-        if mode == "rb":
-            return open(path, mode)
-        return open(path, mode, encoding=encoding)
+        return open_file(path, mode, encoding, caller_awaits())
 
     # -- routes ---------------------------------------------------------------
 
@@ -447,6 +471,48 @@ class Scaffold:
         if issubclass(exc_class, HTTPException):
             return exc_class, exc_class.code
         return exc_class, None
+
+
+def _is_own(obj: Scaffold, name: str) -> bool:
+    """Whether ``obj.name`` is Scaffold's method, not a replacement."""
+    return getattr(getattr(obj, name), "__func__", None) is getattr(Scaffold, name)
+
+
+def static_view(owner: Scaffold) -> ft.RouteCallable:
+    """The view of ``owner``'s static route. It holds ``owner`` weakly, so an
+    app can be freed when its last reference goes."""
+    ref = weakref.ref(owner)
+
+    async def static(filename: str) -> Response:
+        scaffold = ref()
+        if scaffold is None:
+            raise RuntimeError("The static files' owner was garbage collected.")
+        return await scaffold._serve_static(filename)
+
+    return static
+
+
+async def _send_from_directory_async(
+    folder: str, filename: str, max_age: int | None
+) -> Response:
+    rv: Response = await send_from_directory(folder, filename, max_age=max_age)
+    return rv
+
+
+def open_file(path: str, mode: str, encoding: str | None, awaited: bool) -> t.Any:
+    """Open ``path`` for :meth:`Scaffold.open_resource`: a file object, or,
+    when the caller awaits, a coroutine that gives an aiofiles file (to use
+    with ``async with``)."""
+    if awaited:
+        return _open_async(path, mode, None if "b" in mode else encoding)
+    if "b" in mode:
+        return open(path, mode)
+    return open(path, mode, encoding=encoding)
+
+
+async def _open_async(path: str, mode: str, encoding: str | None) -> t.Any:
+    # aiofiles types each literal mode; ours is only known at run time.
+    return aiofiles.open(path, mode, encoding=encoding)  # type: ignore[call-overload]
 
 
 def _endpoint_from_view_func(view_func: ft.RouteCallable | None) -> str:

@@ -14,7 +14,7 @@ import typing as t
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from ._concurrency import on_loop
@@ -205,9 +205,9 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = serializer.loads(value, max_age=max_age)
-        except BadSignature:  # tampered, truncated, expired or wrong key
-            return self.session_class()
-        except (ValueError, TypeError, KeyError):  # signed, yet not our format
+        except BadData:
+            # Tampered, truncated, expired, signed with an unknown key, or
+            # signed yet not tagged JSON: start a new session, never a 500.
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()

@@ -2,25 +2,29 @@
 
 ``app.jinja_env`` is a sync environment, as in Flask, so Flask code and
 extensions call ``render_template(...)`` and get a string. Awaiting the same
-functions (``await render_template(...)``) renders with an async overlay of
-that environment, where templates may call async globals and loop over async
-generators. Both share loaders, globals, filters and tests.
+functions (``await render_template(...)``) renders with an async twin of that
+environment, where templates may call async globals and loop over async
+generators. Both share loaders, globals, filters, tests and policies. The rule
+is documented in docs/templating.md. Imports no app module.
 """
 
 from __future__ import annotations
 
 import typing as t
 
+from blinker import Signal
 from jinja2 import BaseLoader, Template, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 
-from ._concurrency import caller_awaits, on_loop
+from ._concurrency import caller_awaits, in_loop_thread, is_async_callable, on_loop
 from ._pipeline import step, to_worker
 from .globals import _cv_app, _cv_request, current_app
 from .helpers import stream_with_context
 from .signals import before_render_template, template_rendered
 
 if t.TYPE_CHECKING:
+    from jinja2.ext import Extension
+
     from .app import Pottle
     from .scaffold import Scaffold
 
@@ -43,28 +47,35 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
 
 class Environment(BaseEnvironment):
     """The app's Jinja environment: it loads templates through the app and
-    its blueprints."""
+    its blueprints. :attr:`async_env` is its async twin."""
 
     def __init__(self, app: Pottle, **options: t.Any) -> None:
         if "loader" not in options:
             options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
         self.app = app
-        self._async_overlay: tuple[tuple[str, ...], Environment] | None = None
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        # Apps change settings after creation (``jinja_env.trim_blocks =
+        # True``, ``undefined = StrictUndefined``): rebuild the twin then.
+        super().__setattr__(name, value)
+        self.__dict__.pop("_async_twin", None)
+
+    def add_extension(self, extension: str | type[Extension]) -> None:
+        super().add_extension(extension)
+        self.__dict__.pop("_async_twin", None)
 
     @property
-    def async_env(self) -> Environment:
-        """An ``enable_async`` overlay sharing this environment's globals,
-        filters, tests and loader, with its own template cache."""
+    def async_env(self) -> BaseEnvironment:
+        """An ``enable_async`` overlay of this environment: the same loader,
+        globals, filters, tests and policies, its own compiled templates."""
         if self.is_async:
             return self
-        key = tuple(self.extensions)
-        if self._async_overlay is None or self._async_overlay[0] != key:
-            overlay = self.overlay(enable_async=True, cache_size=400)
-            self._async_overlay = (key, overlay)
-        overlay = self._async_overlay[1]
-        overlay.auto_reload = self.auto_reload
-        return overlay
+        twin: BaseEnvironment | None = self.__dict__.get("_async_twin")
+        if twin is None:
+            twin = self.overlay(enable_async=True)
+            self.__dict__["_async_twin"] = twin
+        return twin
 
 
 class DispatchingJinjaLoader(BaseLoader):
@@ -122,8 +133,11 @@ class DispatchingJinjaLoader(BaseLoader):
         return list(result)
 
 
+# -- the sync world (Flask) ---------------------------------------------------
+
+
 def _send(
-    signal: t.Any, app: Pottle, template: Template, context: dict[str, t.Any]
+    signal: Signal, app: Pottle, template: Template, context: dict[str, t.Any]
 ) -> None:
     if signal.receivers:
         signal.send(
@@ -131,21 +145,70 @@ def _send(
         )
 
 
-async def _send_async(
-    signal: t.Any, app: Pottle, template: Template, context: dict[str, t.Any]
-) -> None:
-    if signal.receivers:
-        await signal.send_async(
-            app, _sync_wrapper=to_worker, template=template, context=context
-        )
+def _check_sync_render(app: Pottle) -> None:
+    """On the event loop a plain render cannot wait for async code: say so
+    now, rather than fail deep inside the bridge."""
+    if not in_loop_thread():
+        return
+    req_ctx = _cv_request.get(None)
+    names = (None, *(req_ctx.request.blueprints if req_ctx else ()))
+    processors = app.template_context_processors
+    for name in names:
+        for func in processors.get(name, ()):
+            if is_async_callable(func):
+                _refuse("the context processor", func)
+    for signal in (before_render_template, template_rendered):
+        for receiver in signal.receivers_for(app):
+            if is_async_callable(receiver):
+                _refuse(f"the {getattr(signal, 'name', '')!r} receiver", receiver)
+
+
+def _refuse(what: str, func: t.Any) -> t.NoReturn:
+    name = getattr(func, "__qualname__", repr(func))
+    raise RuntimeError(
+        f"A template was rendered synchronously on the event loop, but {what}"
+        f" {name!r} is async and cannot be waited for there. In async code,"
+        " await the call: 'await render_template(...)' (or"
+        " render_template_string, stream_template)."
+    )
 
 
 def _render(app: Pottle, template: Template, context: dict[str, t.Any]) -> str:
+    _check_sync_render(app)
     app.update_template_context(context)
     _send(before_render_template, app, template, context)
     rv = template.render(context)
     _send(template_rendered, app, template, context)
     return rv
+
+
+def _stream(
+    app: Pottle, template: Template, context: dict[str, t.Any]
+) -> t.Iterator[str]:
+    _check_sync_render(app)
+    app.update_template_context(context)
+    _send(before_render_template, app, template, context)
+
+    def generate() -> t.Iterator[str]:
+        yield from template.generate(context)
+        _send(template_rendered, app, template, context)
+
+    rv = generate()
+    if _cv_request.get(None) is not None:
+        rv = stream_with_context(rv)
+    return rv
+
+
+# -- the async world (Quart) --------------------------------------------------
+
+
+async def _send_async(
+    signal: Signal, app: Pottle, template: Template, context: dict[str, t.Any]
+) -> None:
+    if signal.receivers:
+        await signal.send_async(
+            app, _sync_wrapper=to_worker, template=template, context=context
+        )
 
 
 async def _render_async(
@@ -158,108 +221,95 @@ async def _render_async(
     return rv
 
 
+async def _stream_async(
+    app: Pottle, template: Template, context: dict[str, t.Any]
+) -> t.AsyncIterator[str]:
+    await step(app, app, "update_template_context", context)
+    await _send_async(before_render_template, app, template, context)
+
+    async def generate() -> t.AsyncIterator[str]:
+        async for chunk in template.generate_async(context):
+            yield chunk
+        await _send_async(template_rendered, app, template, context)
+
+    rv = generate()
+    if _cv_request.get(None) is not None:
+        rv = stream_with_context(rv)
+    return rv
+
+
+# -- the public functions -----------------------------------------------------
+
+
+def _environment(app: Pottle, awaited: bool) -> BaseEnvironment:
+    return app.jinja_env.async_env if awaited else app.jinja_env
+
+
 def render_template(template_name_or_list: TemplateRef, **context: t.Any) -> t.Any:
     """Render a template from the template folders with the given context.
 
-    Returns the text; ``await render_template(...)`` renders asynchronously,
-    so the template may call async functions and loop over async generators.
+    Returns the text. ``await render_template(...)`` renders with the async
+    environment: the template may call async functions and loop over async
+    generators, and context processors may be async.
 
     :param template_name_or_list: the template name, or a list of names to
         try in order.
     :param context: variables available in the template.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if caller_awaits():
-        env = app.jinja_env.async_env
-        template = env.get_or_select_template(template_name_or_list)
+    awaited = caller_awaits()
+    env = _environment(app, awaited)
+    template = env.get_or_select_template(template_name_or_list)
+    if awaited:
         return _render_async(app, template, context)
-    template = app.jinja_env.get_or_select_template(template_name_or_list)
     return _render(app, template, context)
 
 
 def render_template_string(source: str, **context: t.Any) -> t.Any:
-    """Render a template from a source string (awaitable, like
-    :func:`render_template`)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if caller_awaits():
-        template = app.jinja_env.async_env.from_string(source)
-        return _render_async(app, template, context)
-    return _render(app, app.jinja_env.from_string(source), context)
+    """Render a template from a source string with the given context.
+    Awaitable, like :func:`render_template`.
 
-
-class TemplateStream:
-    """A template rendered in pieces: iterate it (sync) or ``async for`` it.
-
-    Return it from a view to stream the page. The request context stays
-    available while it renders.
+    :param source: the template's source.
+    :param context: variables available in the template.
     """
-
-    def __init__(
-        self,
-        app: Pottle,
-        source: TemplateRef | None,
-        string: str | None,
-        context: dict[str, t.Any],
-    ) -> None:
-        self._app, self._source, self._string = app, source, string
-        self._context = context
-        self._sync: t.Iterator[str] | None = None
-
-    def _template(self, env: BaseEnvironment) -> Template:
-        if self._string is not None:
-            return env.from_string(self._string)
-        return env.get_or_select_template(self._source)  # type: ignore[arg-type]
-
-    def __iter__(self) -> t.Iterator[str]:
-        if self._sync is None:
-            app, context = self._app, self._context
-            template = self._template(app.jinja_env)
-            app.update_template_context(context)
-            _send(before_render_template, app, template, context)
-
-            def generate() -> t.Iterator[str]:
-                yield from template.generate(context)
-                _send(template_rendered, app, template, context)
-
-            stream = generate()
-            self._sync = (
-                stream_with_context(stream) if _cv_request.get(None) else stream
-            )
-        return self._sync
-
-    def __next__(self) -> str:
-        return next(iter(self))
-
-    async def __aiter__(self) -> t.AsyncIterator[str]:
-        app, context = self._app, self._context
-        template = self._template(app.jinja_env.async_env)
-        await step(app, app, "update_template_context", context)
-        await _send_async(before_render_template, app, template, context)
-        async for chunk in template.generate_async(context):
-            yield chunk
-        await _send_async(template_rendered, app, template, context)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    awaited = caller_awaits()
+    template = _environment(app, awaited).from_string(source)
+    if awaited:
+        return _render_async(app, template, context)
+    return _render(app, template, context)
 
 
 def stream_template(template_name_or_list: TemplateRef, **context: t.Any) -> t.Any:
-    """Render a template as a stream of strings, to return from a view.
+    """Render a template as a stream of strings, to return from a view as a
+    streaming response; the request context stays available while it
+    renders.
 
-    The result can be iterated (Flask) or async-iterated; awaiting the call
-    gives an async iterator (Quart)."""
+    Returns an iterator. ``await stream_template(...)`` gives an async
+    iterator rendered with the async environment.
+
+    :param template_name_or_list: the template name, or a list of names to
+        try in order.
+    :param context: variables available in the template.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stream = TemplateStream(app, template_name_or_list, None, context)
-    return _maybe_awaited(stream)
+    awaited = caller_awaits()
+    env = _environment(app, awaited)
+    template = env.get_or_select_template(template_name_or_list)
+    if awaited:
+        return _stream_async(app, template, context)
+    return _stream(app, template, context)
 
 
 def stream_template_string(source: str, **context: t.Any) -> t.Any:
-    """Like :func:`stream_template`, from a source string."""
+    """Like :func:`stream_template`, from a source string.
+
+    :param source: the template's source.
+    :param context: variables available in the template.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stream = TemplateStream(app, None, source, context)
-    return _maybe_awaited(stream)
-
-
-def _maybe_awaited(stream: TemplateStream) -> t.Any:
-    if caller_awaits(3):
-        from ._concurrency import ready
-
-        return ready(stream.__aiter__())
-    return stream
+    awaited = caller_awaits()
+    template = _environment(app, awaited).from_string(source)
+    if awaited:
+        return _stream_async(app, template, context)
+    return _stream(app, template, context)
