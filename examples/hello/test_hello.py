@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-
 from hello import app
 
 
@@ -26,7 +25,9 @@ def test_hello_json(client):
 
 def test_slow_from_an_async_test(client):
     async def scenario():
-        return await asyncio.gather(*(client.get("/slow?seconds=0.01") for _ in range(3)))
+        return await asyncio.gather(
+            *(client.get("/slow?seconds=0.01") for _ in range(3))
+        )
 
     responses = asyncio.run(scenario())
     assert [r.json for r in responses] == [{"slept": 0.01}] * 3

@@ -5,30 +5,18 @@ Flask installed; pottle's own environment never imports Flask)."""
 from __future__ import annotations
 
 import pathlib
-import shutil
 import subprocess
 
 import pytest
 
+import support
+
 HERE = pathlib.Path(__file__).parent / "flaskstyle"
-
-
-def _python_with_flask() -> str | None:
-    for candidate in ("python3", "python3.11", "python3.12"):
-        exe = shutil.which(candidate)
-        if exe is None:
-            continue
-        probe = subprocess.run(
-            [exe, "-c", "import flask, pytest"], capture_output=True, check=False
-        )
-        if probe.returncode == 0:
-            return exe
-    return None
 
 
 @pytest.mark.slow
 def test_flaskstyle_app_passes_on_real_flask(tmp_path: pathlib.Path) -> None:
-    python = _python_with_flask()
+    python = support.python_with_flask()
     if python is None:
         pytest.skip("no interpreter with Flask and pytest installed on PATH")
     package = tmp_path / "flaskstyle_on_flask"
@@ -46,6 +34,7 @@ def test_flaskstyle_app_passes_on_real_flask(tmp_path: pathlib.Path) -> None:
         text=True,
         cwd=tmp_path,
         check=False,
+        env=support.flask_env(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "7 passed" in result.stdout
