@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import signal
+import socket
 import typing as t
 
 import click
@@ -117,13 +118,33 @@ def make_config(
 
 
 def _bind(config: ServerConfig) -> None:
-    """Listen now and hand the sockets to Hypercorn as ``fd://`` binds."""
+    """Listen on the ``host:port`` binds now and hand the sockets to Hypercorn
+    as ``fd://`` binds, so a busy port fails before the app starts."""
+    sockets: dict[str, socket.socket] = {}
     try:
-        sockets = config.create_sockets()
+        for address in config.bind:
+            if not address.startswith(("unix:", "fd://")):
+                sockets[address] = _listen(address)
+    except BindError:
+        for sock in sockets.values():
+            sock.close()
+        raise
+    # detach(): Hypercorn's socket objects own the descriptors from now on.
+    config.bind = [
+        f"fd://{sockets[a].detach()}" if a in sockets else a for a in config.bind
+    ]
+
+
+def _listen(address: str) -> socket.socket:
+    host, _, port = address.replace("[", "").replace("]", "").rpartition(":")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, int(port)))
     except OSError as e:
-        address = ", ".join(config.bind)
+        sock.close()
         if e.errno == errno.EADDRINUSE:
-            port = address.rpartition(":")[2]
             message = (
                 "Address already in use\n"
                 f"Port {port} is in use by another program. Either identify and"
@@ -132,9 +153,8 @@ def _bind(config: ServerConfig) -> None:
         else:
             message = f"Could not listen on {address}: {e.strerror or e}"
         raise BindError(e.errno, message) from e
-    bound = sockets.secure_sockets if config.ssl_enabled else sockets.insecure_sockets
-    # detach(): Hypercorn's socket objects own the descriptors from now on.
-    config.bind = [f"fd://{sock.detach()}" for sock in bound]
+    sock.setblocking(False)
+    return sock
 
 
 async def serve_app(
