@@ -785,7 +785,8 @@ class Pottle(RequestDispatch, Scaffold):
         """
         from .cli import load_dotenv as _load_dotenv
         from .cli import show_server_banner
-        from .serving import is_running_from_reloader, run_server
+        from .reloader import is_running_from_reloader
+        from .serving import run_server
 
         if os.environ.get("POTTLE_RUN_FROM_CLI") == "true":
             if not is_running_from_reloader():

@@ -27,15 +27,6 @@ if t.TYPE_CHECKING:
 
     from .app import Pottle
 
-__all__ = [
-    "BindError",
-    "ServerConfig",
-    "is_running_from_reloader",
-    "make_config",
-    "run_server",
-    "serve_app",
-]
-
 #: ``werkzeug.serving.run_simple`` options that mean nothing here; Flask
 #: code may still pass them to ``app.run()``.
 IGNORED_OPTIONS = frozenset(

@@ -15,6 +15,7 @@ from werkzeug.utils import import_string
 
 from ..globals import current_app
 from ..helpers import get_debug_flag
+from ..reloader import is_running_from_reloader
 from .discovery import ScriptInfo, pass_script_info, with_appcontext
 from .options import EnvOption, debug_option
 
@@ -27,8 +28,6 @@ if t.TYPE_CHECKING:
 def show_server_banner(debug: bool | None, app_import_path: str | None) -> None:
     """Print which app is served and whether debug mode is on, once (not
     again in the reloader's server process)."""
-    from ..serving import is_running_from_reloader
-
     if is_running_from_reloader():
         return
     if app_import_path is not None:

@@ -19,6 +19,7 @@ from types import ModuleType
 
 import click
 
+from .._concurrency import block_on
 from ..globals import current_app
 from ..helpers import get_debug_flag, get_load_dotenv
 
@@ -272,14 +273,21 @@ pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
 
 def with_appcontext(f: F) -> F:
     """Run the decorated command (and its subcommands) in the app's context,
-    loading the app if needed. ``app.cli`` and :class:`AppGroup` commands
-    get this by default."""
+    loading the app if needed; an ``async def`` command is run to completion
+    in it. ``app.cli`` and :class:`AppGroup` commands get this by default."""
 
     @click.pass_context
     def decorator(ctx: click.Context, /, *args: t.Any, **kwargs: t.Any) -> t.Any:
         if not current_app:
             app = ctx.ensure_object(ScriptInfo).load_app()
             ctx.with_resource(app.app_context())
-        return ctx.invoke(f, *args, **kwargs)
+        return run_coroutine(ctx.invoke(f, *args, **kwargs))
 
     return update_wrapper(decorator, f)  # type: ignore[return-value]
+
+
+def run_coroutine(rv: t.Any) -> t.Any:
+    """``rv``, or if it is a coroutine (from an ``async def`` command), its
+    result: it runs on pottle's loop through the ``app.ensure_sync`` bridge,
+    in the current context (the app context included)."""
+    return block_on(rv) if inspect.iscoroutine(rv) else rv

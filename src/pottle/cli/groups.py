@@ -6,7 +6,6 @@ commands run in the app context and may be ``async def``, and
 from __future__ import annotations
 
 import importlib.metadata
-import inspect
 import os
 import traceback
 import typing as t
@@ -14,10 +13,9 @@ from functools import update_wrapper
 
 import click
 
-from .._concurrency import block_on
 from ..globals import current_app
 from .commands import routes_command, run_command, shell_command
-from .discovery import NoAppException, ScriptInfo, with_appcontext
+from .discovery import NoAppException, ScriptInfo, run_coroutine, with_appcontext
 from .options import app_option, debug_option, env_file_option, version_option
 
 if t.TYPE_CHECKING:
@@ -25,18 +23,14 @@ if t.TYPE_CHECKING:
 
 
 def _run_coroutine_results(command: click.Command) -> click.Command:
-    """Let ``command``'s callback be ``async def``: a coroutine it returns is
-    run to completion (on pottle's loop, like ``app.ensure_sync``) while
-    the app context is still pushed."""
+    """Let ``command``'s callback be ``async def`` (see :func:`run_coroutine`),
+    with or without :func:`with_appcontext`."""
     callback = command.callback
     if callback is None or getattr(callback, "_pottle_awaits", False):
         return command
 
     def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        rv = callback(*args, **kwargs)
-        if inspect.iscoroutine(rv):
-            return block_on(rv)
-        return rv
+        return run_coroutine(callback(*args, **kwargs))
 
     run._pottle_awaits = True  # type: ignore[attr-defined]
     command.callback = update_wrapper(run, callback)
