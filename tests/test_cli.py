@@ -484,6 +484,18 @@ def test_command_without_app_context(runner: CliRunner) -> None:
     assert runner.invoke(cli, ["bare"]).output == "app context: False\n"
 
 
+def test_with_appcontext_runs_an_async_command(runner: CliRunner) -> None:
+    @click.command()
+    @with_appcontext
+    async def report() -> None:
+        await asyncio.sleep(0)
+        click.echo(current_app.name)
+
+    obj = ScriptInfo(create_app=lambda: Pottle("standalone"))
+    result = runner.invoke(report, obj=obj)
+    assert result.output == "standalone\n"
+
+
 # -- plugins -------------------------------------------------------------------
 
 
@@ -536,15 +548,3 @@ def test_plugin_commands_from_entry_points(
     assert runner.invoke(group, ["limiter"]).output.endswith("pottle plugin\n")
     assert runner.invoke(group, ["clash"]).output.endswith("from pottle.commands\n")
     assert "limiter" in runner.invoke(group, ["--help"]).stdout
-
-
-def test_with_appcontext_runs_an_async_command(runner: CliRunner) -> None:
-    @click.command()
-    @with_appcontext
-    async def report() -> None:
-        await asyncio.sleep(0)
-        click.echo(current_app.name)
-
-    obj = ScriptInfo(create_app=lambda: Pottle("standalone"))
-    result = runner.invoke(report, obj=obj)
-    assert result.output == "standalone\n"
