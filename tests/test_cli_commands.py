@@ -157,10 +157,14 @@ def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, t.Any]:
     """What ``run`` asked the server for."""
     calls: dict[str, t.Any] = {}
 
-    def run_server(app: Pottle, host: str, port: int, **options: t.Any) -> None:
-        calls.update(app=app, host=host, port=port, **options)
+    def run_server(
+        load_app: t.Callable[[], Pottle], host: str, port: int, **options: t.Any
+    ) -> None:
+        calls.update(app=load_app(), host=host, port=port, **options)
 
     monkeypatch.setattr("pottle.serving.run_server", run_server)
+    # With the reloader, run puts the app's folder on sys.path.
+    monkeypatch.setattr(sys, "path", list(sys.path))
     return calls
 
 

@@ -823,7 +823,7 @@ class Pottle(RequestDispatch, Scaffold):
 
         show_server_banner(self.debug, self.name)
         try:
-            run_server(self, host, port, **options)
+            run_server(lambda: self, host, port, **options)
         finally:
             self._got_first_request = False
 

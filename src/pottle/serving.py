@@ -164,7 +164,7 @@ async def serve_app(
 
 
 def run_server(
-    app: Pottle,
+    load_app: t.Callable[[], Pottle],
     host: str,
     port: int,
     *,
@@ -175,12 +175,14 @@ def run_server(
     reloader_interval: float = 0.5,
     **options: t.Any,
 ) -> None:
-    """Serve ``app`` until SIGINT or SIGTERM.
+    """Serve the app ``load_app()`` returns until SIGINT or SIGTERM.
 
     With ``use_reloader``, this process only supervises: it runs the program
     again as a child that serves, restarts it when a file changes, and exits
-    with :exc:`SystemExit` when stopped. A server that cannot start exits
-    with :exc:`SystemExit` (status 1) after printing why.
+    with :exc:`SystemExit` when stopped; it never calls ``load_app``, so the
+    app's import-time side effects happen in the serving process only. A
+    server that cannot start exits with :exc:`SystemExit` (status 1) after
+    printing why.
 
     :param extra_files: more files whose change triggers a reload.
     :param exclude_patterns: fnmatch patterns of files that never do.
@@ -194,6 +196,7 @@ def run_server(
             )
         )
     config = make_config(host, port, ssl_context, **options)
+    app = load_app()
     try:
         asyncio.run(_serve_until_stopped(app, config))
     except KeyboardInterrupt:  # a second Ctrl+C: stop without waiting

@@ -96,7 +96,8 @@ def test_processes_the_app_started_are_stopped_too(app_dir: pathlib.Path) -> Non
         + f"""
 import subprocess, sys
 helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-open({str(pid_file)!r}, "w").write(str(helper.pid))
+with open({str(pid_file)!r}, "a") as f:
+    f.write(f"{{helper.pid}}\\n")
 """
     )
     port = support.free_port()
@@ -105,7 +106,8 @@ open({str(pid_file)!r}, "w").write(str(helper.pid))
     )
     try:
         server.wait_serving(port)
-        helper = int(pid_file.read_text())
+        # Only the server process imports the app, the supervisor does not.
+        (helper,) = map(int, pid_file.read_text().split())
         assert alive(helper)
         assert server.stop() == 0
         assert wait_gone([helper]) == []

@@ -99,10 +99,12 @@ def test_lifespan_startup_failure_exits_nonzero(
     assert "no database" in result.stderr
 
 
-def test_import_error_exits_nonzero(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("extra", [[], ["--reload"]])
+def test_import_error_exits_nonzero(tmp_path: pathlib.Path, extra: list[str]) -> None:
     (tmp_path / "app.py").write_text("import not_a_module_anywhere\n")
-    result = _run(tmp_path, "--app", "app", "run", "--port", str(support.free_port()))
-    assert result.returncode != 0
+    port = str(support.free_port())
+    result = _run(tmp_path, "--app", "app", "run", "--port", port, *extra)
+    assert result.returncode == 2
     assert "No module named 'not_a_module_anywhere'" in result.stderr
 
 

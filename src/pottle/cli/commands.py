@@ -16,7 +16,13 @@ from werkzeug.utils import import_string
 from ..globals import current_app
 from ..helpers import get_debug_flag
 from ..reloader import is_running_from_reloader
-from .discovery import ScriptInfo, pass_script_info, with_appcontext
+from .discovery import (
+    ScriptInfo,
+    pass_script_info,
+    prepare_import,
+    split_import_path,
+    with_appcontext,
+)
 from .options import EnvOption, debug_option
 
 if t.TYPE_CHECKING:
@@ -200,14 +206,18 @@ def run_command(
     """
     from ..serving import run_server
 
-    app = info.load_app()
     debug = get_debug_flag()
     show_server_banner(debug, info.app_import_path)
+    if reload is None:
+        reload = debug
+    if reload and not is_running_from_reloader():
+        # The supervisor never loads the app, but watches the app's folder.
+        prepare_import(split_import_path(info.app_import_path or "app.py")[0])
     run_server(
-        app,
+        info.load_app,
         host,
         port,
-        use_reloader=debug if reload is None else reload,
+        use_reloader=reload,
         ssl_context=cert,
         extra_files=extra_files,
         exclude_patterns=exclude_patterns,

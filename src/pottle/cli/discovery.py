@@ -169,6 +169,14 @@ def prepare_import(path: str) -> str:
     return ".".join(reversed(parts))
 
 
+def split_import_path(import_path: str) -> tuple[str, str | None]:
+    """Split ``--app``'s ``module:name`` into the module (or file) and the
+    name, if any."""
+    # A colon followed by a slash is part of a Windows path (C:\).
+    path, *name = re.split(r":(?![\\/])", import_path, maxsplit=1)
+    return path, name[0] if name else None
+
+
 @t.overload
 def locate_app(
     module_name: str, app_name: str | None, raise_if_not_found: t.Literal[True] = True
@@ -245,9 +253,8 @@ class ScriptInfo:
         if self.create_app is not None:
             app = self.create_app()
         elif self.app_import_path:
-            # A colon followed by a slash is part of a Windows path (C:\).
-            path, *name = re.split(r":(?![\\/])", self.app_import_path, maxsplit=1)
-            app = locate_app(prepare_import(path), name[0] if name else None)
+            path, name = split_import_path(self.app_import_path)
+            app = locate_app(prepare_import(path), name)
         else:
             app = None
             for filename in ("wsgi.py", "app.py"):
