@@ -1,3 +1,5 @@
+"""``python -m pottle``: the ``pottle`` command."""
+
 from pottle.cli import main
 
 main()

@@ -491,6 +491,14 @@ class Pottle(RequestDispatch, Scaffold):
         self.shell_context_processors.append(f)
         return f
 
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The namespace of ``pottle shell``: ``app`` and ``g``, updated with
+        what each shell context processor returns."""
+        rv: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            rv.update(self.ensure_sync(processor)())
+        return rv
+
     @setupmethod
     def before_serving(self, f: F) -> F:
         """Run ``f()`` (sync or async) once when the server starts, before
@@ -782,21 +790,31 @@ class Pottle(RequestDispatch, Scaffold):
         load_dotenv: bool = True,
         **options: t.Any,
     ) -> None:
-        """Serve the app with Hypercorn, for development.
+        """Serve the app with Hypercorn, for development (``pottle run`` does
+        the same from the command line). In production, run it with an ASGI
+        server: ``hypercorn module:app``.
+
+        Call it in an ``if __name__ == "__main__":`` block: it does nothing
+        while a ``pottle`` command loads the app. If the server cannot start
+        (busy port, failed lifespan startup) it exits with ``SystemExit(1)``.
 
         :param host: the interface, ``127.0.0.1`` by default (or
             ``SERVER_NAME``'s host).
         :param port: the port, 5000 by default (or ``SERVER_NAME``'s port).
-        :param debug: set debug mode (reloader, tracebacks).
-        :param load_dotenv: load ``.env``/``.flaskenv``/``.pottleenv`` first.
-        :param options: ``use_reloader``, ``certfile``, ``keyfile``, and
-            Hypercorn config attributes.
+        :param debug: set debug mode (reloader, traceback pages).
+        :param load_dotenv: load the ``.flaskenv``, ``.pottleenv`` and
+            ``.env`` files first.
+        :param options: ``use_reloader`` (debug mode by default),
+            ``certfile`` and ``keyfile`` or ``ssl_context``, ``extra_files``,
+            ``exclude_patterns``, ``reloader_interval``, and Hypercorn
+            config attributes. werkzeug-only options are ignored.
         """
-        from .serving import run_app
+        from .cli import load_dotenv as _load_dotenv
+        from .cli import show_server_banner
+        from .reloader import is_running_from_reloader
+        from .serving import run_server
 
         if os.environ.get("POTTLE_RUN_FROM_CLI") == "true":
-            from .serving import is_running_from_reloader
-
             if not is_running_from_reloader():
                 import click
 
@@ -810,31 +828,58 @@ class Pottle(RequestDispatch, Scaffold):
             return
 
         if get_load_dotenv(load_dotenv):
-            from .cli import load_dotenv as _load_dotenv
-
             _load_dotenv()
             if "POTTLE_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
                 self.debug = get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)
-        run_app(self, host, port, **options)
+
+        sn_host, _, sn_port = (self.config.get("SERVER_NAME") or "").partition(":")
+        host = host or sn_host or "127.0.0.1"
+        if port or port == 0:
+            port = int(port)
+        else:
+            port = int(sn_port or 5000)
+        options.setdefault("use_reloader", self.debug)
+        certfile = options.pop("certfile", None)
+        keyfile = options.pop("keyfile", None)
+        if certfile is not None:
+            # A single file may hold both the certificate and the key.
+            options.setdefault("ssl_context", (certfile, keyfile or certfile))
+
+        show_server_banner(self.debug, self.name)
+        try:
+            run_server(lambda: self, host, port, **options)
+        finally:
+            self._got_first_request = False
 
     def run_task(
         self,
         host: str = "127.0.0.1",
         port: int = 5000,
         debug: bool | None = None,
+        ca_certs: str | None = None,
         certfile: str | None = None,
         keyfile: str | None = None,
-        shutdown_trigger: t.Callable[..., t.Awaitable[None]] | None = None,
+        shutdown_trigger: t.Callable[..., t.Awaitable[t.Any]] | None = None,
     ) -> t.Coroutine[t.Any, t.Any, None]:
-        """A coroutine that serves the app with Hypercorn in the running
-        event loop, for embedding: ``await app.run_task(port=8000)``."""
-        from .serving import serve_task
+        """A coroutine that serves the app with Hypercorn in the running event
+        loop, for embedding: ``await app.run_task(port=8000)``.
+
+        :param ca_certs: a CA bundle to verify client certificates.
+        :param certfile: the TLS certificate (with ``keyfile``).
+        :param shutdown_trigger: serving stops when this coroutine function's
+            awaitable completes; by default on SIGINT or SIGTERM.
+        :raises BindError: the address cannot be bound
+            (:class:`pottle.serving.BindError`, an :exc:`OSError`).
+        """
+        from .serving import make_config, serve_app
 
         if debug is not None:
             self.debug = debug
-        return serve_task(self, host, port, certfile, keyfile, shutdown_trigger)
+        cert = (certfile, keyfile or certfile) if certfile is not None else None
+        config = make_config(host, port, cert, ca_certs=ca_certs)
+        return serve_app(self, config, shutdown_trigger)
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> FlaskClient:
         """A test client that sends requests to the app through ASGI; usable

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import typing as t
 
 from werkzeug.exceptions import ClientDisconnected
@@ -153,13 +154,22 @@ class ASGIHTTPConnection:
         await run_sync_in(self._body_context, response.close)
 
     async def _send_plain_500(self) -> None:
-        body = b"Internal Server Error"
+        content_type, body = "text/plain; charset=utf-8", b"Internal Server Error"
+        exc = sys.exc_info()[1]
+        # Debug mode only: the traceback page shows source code.
+        if exc is not None and self.app.debug:
+            from ..debug import traceback_page
+
+            accept = dict(self.scope["headers"]).get(b"accept", b"")
+            content_type, body = traceback_page(
+                exc, self.scope["method"], self.scope["path"], accept.decode("latin-1")
+            )
         await self.send(
             {
                 "type": "http.response.start",
                 "status": 500,
                 "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-type", content_type.encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }
