@@ -124,7 +124,11 @@ class Request(SansIORequest):
         """Build a request from a WSGI environ (tests, ``request_context``);
         ``request.environ`` is that environ."""
         scope, data = scope_from_environ(environ)
-        return cls.from_scope(scope, Body.from_bytes(data))
+        request = cls.from_scope(scope, Body.from_bytes(data))
+        # Keep the environ's text as it is (a hand-built environ may hold
+        # text that bytes cannot round-trip).
+        request.headers = Headers(environ_headers(environ))
+        return request
 
     # -- Flask's routing attributes ------------------------------------------
 
@@ -437,20 +441,10 @@ def environ_from_request(request: Request) -> dict[str, t.Any]:
 def scope_from_environ(environ: dict[str, t.Any]) -> tuple[dict[str, t.Any], bytes]:
     """An ASGI HTTP scope and the body bytes for a WSGI environ; the scope
     keeps the environ so ``request.environ`` returns it."""
-    headers: list[tuple[bytes, bytes]] = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            name = key
-        else:
-            continue
-        headers.append(
-            (
-                name.replace("_", "-").lower().encode("latin-1"),
-                str(value).encode("latin-1"),
-            )
-        )
+    headers = [
+        (name.encode("latin-1"), _header_bytes(value))
+        for name, value in environ_headers(environ)
+    ]
     root_path = _from_wsgi_str(environ.get("SCRIPT_NAME", ""))
     path = _from_wsgi_str(environ.get("PATH_INFO", "")) or "/"
     server_port = environ.get("SERVER_PORT")
@@ -477,6 +471,28 @@ def scope_from_environ(environ: dict[str, t.Any]) -> tuple[dict[str, t.Any], byt
         "_pottle.environ": environ,
     }
     return scope, _read_wsgi_input(environ)
+
+
+def environ_headers(environ: dict[str, t.Any]) -> list[tuple[str, str]]:
+    """The request headers a WSGI environ holds, lowercased as in ASGI."""
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        headers.append((name.replace("_", "-").lower(), str(value)))
+    return headers
+
+
+def _header_bytes(value: str) -> bytes:
+    # PEP 3333 values are latin-1; a hand-built environ may hold any text.
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode()
 
 
 def _read_wsgi_input(environ: dict[str, t.Any]) -> bytes:
