@@ -59,6 +59,8 @@ class Lifecycle:
                 for gen_func in self.while_serving_gens:
                     gen = gen_func()
                     if not inspect.isasyncgen(gen):
+                        if inspect.iscoroutine(gen):
+                            gen.close()
                         raise TypeError(
                             f"The while_serving function {gen_func!r} must be an"
                             " async generator function (async def with one yield)."
@@ -195,20 +197,14 @@ class Lifecycle:
 
     async def _finish_background_tasks(self) -> None:
         """Wait for the background tasks (and the ones they start) up to the
-        timeout, then cancel the rest."""
+        timeout, then cancel the rest and wait for them to end. Sync code in
+        a thread cannot be interrupted: a sync task still running holds the
+        shutdown up until it returns (or the server's shutdown timeout)."""
         timeout = self.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
-        if await self._wait_for(self.background_tasks, timeout):
-            return
-        pending = self._on_this_loop(self.background_tasks)
-        for task in pending:
-            task.cancel()
-        # Sync code in a thread cannot be interrupted: give up on it after
-        # another grace period rather than hang the shutdown.
         if not await self._wait_for(self.background_tasks, timeout):
-            self.logger.error(
-                "Background tasks still running after being cancelled: %r",
-                self._on_this_loop(self.background_tasks),
-            )
+            for task in self._on_this_loop(self.background_tasks):
+                task.cancel()
+            await self._wait_for(self.background_tasks, None)
 
     async def _wait_for(
         self, tasks: set[asyncio.Task[t.Any]], timeout: float | None
