@@ -712,6 +712,10 @@ class Pottle(Lifecycle, WebsocketDispatch, RequestDispatch, Scaffold):
             return RequestContext(self, request=environ)
         return RequestContext(self, environ)
 
+    def websocket_context(self, websocket: Websocket) -> WebsocketContext:
+        """A websocket context for ``websocket``."""
+        return WebsocketContext(self, websocket)
+
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """A request context for a request built from werkzeug's
         ``EnvironBuilder`` arguments (path, method, data, json, headers...),

@@ -17,7 +17,6 @@ from werkzeug.exceptions import InternalServerError
 
 from . import typing as ft
 from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
-from .ctx import WebsocketContext
 from .globals import _cv_websocket
 from .sessions import SecureCookieSession
 from .signals import (
@@ -228,7 +227,7 @@ class WebsocketDispatch:
         connection with ``finish`` (close, or deny with the response), then
         tear down (also when cancelled)."""
         app = t.cast("Pottle", self)
-        ctx = WebsocketContext(app, ws)
+        ctx = app.websocket_context(ws)
         error: BaseException | None = None
         try:
             try:
