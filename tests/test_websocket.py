@@ -289,6 +289,27 @@ def test_uncaught_disconnect_in_a_task_group_is_a_normal_end(
     assert finished == [None]
 
 
+def test_an_exception_group_goes_to_the_error_handlers(
+    app: pottle.Pottle, client: t.Any
+) -> None:
+    @app.errorhandler(ExceptionGroup)
+    def group(e: ExceptionGroup[Exception]) -> tuple[str, int]:
+        return f"{len(e.exceptions)} errors", 500
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        async def fail() -> None:
+            raise KeyError("x")
+
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(fail())
+
+    with pytest.raises(WebsocketResponseError) as info:
+        with client.websocket("/ws"):
+            pass
+    assert info.value.response.data == b"1 errors"
+
+
 def test_sending_to_a_websocket_whose_client_left_does_nothing(
     app: pottle.Pottle, client: t.Any
 ) -> None:

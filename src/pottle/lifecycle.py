@@ -99,15 +99,18 @@ class Lifecycle:
             gen = self._serving_gens.pop()
             try:
                 await gen.__anext__()
-                raise RuntimeError(
+            except StopAsyncIteration:
+                continue
+            except Exception as e:
+                error: Exception = e
+            else:
+                await gen.aclose()
+                error = RuntimeError(
                     f"The while_serving generator {gen!r} did not stop after its"
                     " yield; it must yield exactly once."
                 )
-            except StopAsyncIteration:
-                pass
-            except Exception as e:
-                await step(app, app, "handle_serving_exception", e)
-                errors.append(e)
+            await step(app, app, "handle_serving_exception", error)
+            errors.append(error)
         return errors
 
     @pipeline_method
@@ -134,8 +137,8 @@ class Lifecycle:
     def add_background_task(
         self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any
     ) -> None:
-        """Run ``func(*args, **kwargs)`` in the background, after the current
-        request if any, in a new app context.
+        """Run ``func(*args, **kwargs)`` in the background, in a new app
+        context; the current request or websocket does not wait for it.
 
         ``func`` may be sync (it runs on a worker thread) or async. The task
         does not see the request or the caller's context variables: pass

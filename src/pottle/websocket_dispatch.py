@@ -93,8 +93,8 @@ class WebsocketDispatch:
     @pipeline_method
     def full_dispatch_websocket(self) -> Steps[Response | None]:
         """Run the whole pipeline for the current websocket, with error
-        handling, and return the response that denies the handshake (None
-        when the handler accepted it or returned nothing)."""
+        handling, and return the handler's response (None if it returned
+        nothing): before the handshake is accepted, it denies it."""
         self._got_first_request = True
         try:
             if websocket_started.receivers:
@@ -104,13 +104,13 @@ class WebsocketDispatch:
                 rv = yield Step(self, "dispatch_websocket")
         except WebsocketDisconnect:
             rv = None  # the client left: the normal end of a websocket
+        except Exception as e:
+            rv = yield Step(self, "handle_user_exception", e)
         except BaseExceptionGroup as group:
             # WebsocketDisconnect raised inside a TaskGroup arrives wrapped.
             if group.split(asyncio.CancelledError)[1] is not None:
                 raise
             rv = None
-        except Exception as e:
-            rv = yield Step(self, "handle_user_exception", e)
         _cv_websocket.get().websocket._handler_returned()
         response: Response | None = yield Step(self, "finalize_websocket", rv)
         return response

@@ -123,7 +123,7 @@ class ASGIWebsocketConnection:
         try:
             await self.app.handle_websocket(websocket, self.finish)
         except WebsocketDisconnect:
-            pass  # raised in a hook that received: the client left
+            pass  # a receive() after the handler (an after hook): the client left
         except asyncio.CancelledError:
             task = t.cast("asyncio.Task[None]", asyncio.current_task())
             if self._cancelled_on_close and task.cancelling() <= 1:
