@@ -170,6 +170,26 @@ FLASK_API = {
     ".app": ["Flask"],
 }
 
+#: pottle's own top-level names (Quart's additions to Flask's API).
+POTTLE_ADDITIONS = {
+    "Pottle",
+    "Websocket",
+    "WebsocketDisconnect",
+    "after_this_websocket",
+    "copy_current_app_context",
+    "copy_current_websocket_context",
+    "got_background_exception",
+    "got_serving_exception",
+    "got_websocket_exception",
+    "has_websocket_context",
+    "websocket",
+    "websocket_finished",
+    "websocket_received",
+    "websocket_sent",
+    "websocket_started",
+    "websocket_tearing_down",
+}
+
 #: Flask's class names are other names for pottle's classes.
 ALIASES = [
     ("pottle", "Flask", "pottle", "Pottle"),
@@ -204,5 +224,5 @@ def test_top_level_exports_are_explicit() -> None:
         if not name.startswith("_")
         and (not isinstance(value, types.ModuleType) or name == "json")
     }
-    expected = set(FLASK_API[""]) | {"Pottle", "copy_current_app_context"}
+    expected = set(FLASK_API[""]) | POTTLE_ADDITIONS
     assert public == expected

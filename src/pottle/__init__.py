@@ -10,14 +10,18 @@ from .app import Pottle as Pottle
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
+from .ctx import after_this_websocket as after_this_websocket
 from .ctx import copy_current_app_context as copy_current_app_context
 from .ctx import copy_current_request_context as copy_current_request_context
+from .ctx import copy_current_websocket_context as copy_current_websocket_context
 from .ctx import has_app_context as has_app_context
 from .ctx import has_request_context as has_request_context
+from .ctx import has_websocket_context as has_websocket_context
 from .globals import current_app as current_app
 from .globals import g as g
 from .globals import request as request
 from .globals import session as session
+from .globals import websocket as websocket
 from .helpers import abort as abort
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
@@ -33,17 +37,27 @@ from .signals import appcontext_popped as appcontext_popped
 from .signals import appcontext_pushed as appcontext_pushed
 from .signals import appcontext_tearing_down as appcontext_tearing_down
 from .signals import before_render_template as before_render_template
+from .signals import got_background_exception as got_background_exception
 from .signals import got_request_exception as got_request_exception
+from .signals import got_serving_exception as got_serving_exception
+from .signals import got_websocket_exception as got_websocket_exception
 from .signals import message_flashed as message_flashed
 from .signals import request_finished as request_finished
 from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
+from .signals import websocket_finished as websocket_finished
+from .signals import websocket_received as websocket_received
+from .signals import websocket_sent as websocket_sent
+from .signals import websocket_started as websocket_started
+from .signals import websocket_tearing_down as websocket_tearing_down
 from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
+from .wrappers import Websocket as Websocket
+from .wrappers import WebsocketDisconnect as WebsocketDisconnect
 
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ thread. Extensions may still replace any of them on the instance.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import typing as t
@@ -22,6 +23,7 @@ from werkzeug.exceptions import (
     Aborter,
 )
 from werkzeug.routing import BuildError, MapAdapter
+from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
@@ -39,9 +41,9 @@ from ._pipeline import (
 )
 from .asgi import ASGIHTTPConnection, ASGILifespan, ASGIWebsocketConnection
 from .config import Config, ConfigAttribute
-from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
 from .dispatch import RequestDispatch
-from .globals import _cv_app, _cv_request, g, request, session
+from .globals import _cv_app, _cv_request, _cv_websocket, g, request, session
 from .helpers import (
     _split_blueprint_path,
     get_debug_flag,
@@ -49,6 +51,7 @@ from .helpers import (
     get_load_dotenv,
 )
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .lifecycle import Lifecycle
 from .logging import create_logger
 from .routing import Map, Rule
 from .scaffold import (
@@ -61,10 +64,11 @@ from .scaffold import (
 )
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import DispatchingJinjaLoader, Environment
-from .wrappers import Request, Response
+from .websocket_dispatch import WebsocketDispatch
+from .wrappers import Request, Response, Websocket
 
 if t.TYPE_CHECKING:
-    from .testing import FlaskClient, FlaskCliRunner
+    from .testing import FlaskClient, FlaskCliRunner, TestApp
 
 T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
@@ -84,7 +88,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Pottle(RequestDispatch, Scaffold):
+class Pottle(Lifecycle, WebsocketDispatch, RequestDispatch, Scaffold):
     """The application: create one in your main module or package.
 
     ``Flask`` is another name for this class, so Flask code runs unchanged.
@@ -112,6 +116,8 @@ class Pottle(RequestDispatch, Scaffold):
     request_class: type[Request] = Request
     #: The class of responses.
     response_class: type[Response] = Response
+    #: The class of ``websocket``.
+    websocket_class: type[Websocket] = Websocket
     #: Runs the HTTP side of the ASGI protocol.
     asgi_http_class = ASGIHTTPConnection
     #: Runs the websocket side of the ASGI protocol.
@@ -128,6 +134,7 @@ class Pottle(RequestDispatch, Scaffold):
     url_map_class = Map
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
+    test_app_class: type[TestApp] | None = None
     #: The session interface (signed cookies by default).
     session_interface: SessionInterface = SecureCookieSessionInterface()
 
@@ -175,6 +182,8 @@ class Pottle(RequestDispatch, Scaffold):
             "BODY_PREFETCH_SIZE": 256 * 1024,
             "RESPONSE_TIMEOUT": 60,
             "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
+            "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
+            "WEBSOCKET_MAX_QUEUE": 32,
         }
     )
 
@@ -236,6 +245,13 @@ class Pottle(RequestDispatch, Scaffold):
         self.while_serving_gens: list[
             t.Callable[[], t.AsyncGenerator[t.Any, None]]
         ] = []
+        #: Set when the app starts shutting down; long-running work may wait
+        #: on it to stop early.
+        self.shutdown_event = asyncio.Event()
+        #: The background tasks still running (kept alive by this set).
+        self.background_tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[t.Any]] = set()
+        self._serving_gens: list[t.AsyncGenerator[t.Any, None]] = []
 
         self.cli.name = self.name
         if self.has_static_folder:
@@ -526,9 +542,9 @@ class Pottle(RequestDispatch, Scaffold):
     # -- URLs -----------------------------------------------------------------
 
     @inline_method
-    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """Bind the URL map to ``request``, or for building outside a request
-        to ``SERVER_NAME`` (None if it is not set)."""
+    def create_url_adapter(self, request: SansIORequest | None) -> MapAdapter | None:
+        """Bind the URL map to ``request`` (or websocket), or for building
+        outside a request to ``SERVER_NAME`` (None if it is not set)."""
         if request is not None:
             if (trusted_hosts := self.config["TRUSTED_HOSTS"]) is not None:
                 request.trusted_hosts = trusted_hosts
@@ -604,10 +620,16 @@ class Pottle(RequestDispatch, Scaffold):
             request).
         :param values: the rule's arguments; others go in the query string.
         """
-        req_ctx = _cv_request.get(None)
+        req_ctx: RequestContext | WebsocketContext | None = _cv_request.get(None)
+        if req_ctx is None:
+            req_ctx = _cv_websocket.get(None)
         if req_ctx is not None:
             url_adapter = req_ctx.url_adapter
-            blueprint_name = req_ctx.request.blueprint
+            blueprint_name = (
+                req_ctx.request
+                if isinstance(req_ctx, RequestContext)
+                else req_ctx.websocket
+            ).blueprint
             if endpoint[:1] == ".":
                 if blueprint_name is not None:
                     endpoint = f"{blueprint_name}{endpoint}"
@@ -708,6 +730,10 @@ class Pottle(RequestDispatch, Scaffold):
             return RequestContext(self, request=environ)
         return RequestContext(self, environ)
 
+    def websocket_context(self, websocket: Websocket) -> WebsocketContext:
+        """A websocket context for ``websocket``."""
+        return WebsocketContext(self, websocket)
+
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """A request context for a request built from werkzeug's
         ``EnvironBuilder`` arguments (path, method, data, json, headers...),
@@ -732,9 +758,9 @@ class Pottle(RequestDispatch, Scaffold):
         ``app.asgi_app = Middleware(app.asgi_app)``."""
         kind = scope["type"]
         if kind == "http":
-            await self.asgi_http_class(self, scope, receive, send)()
+            await self._track(self.asgi_http_class(self, scope, receive, send)())
         elif kind == "websocket":
-            await self.asgi_websocket_class(self, scope, receive, send)()
+            await self._track(self.asgi_websocket_class(self, scope, receive, send)())
         elif kind == "lifespan":
             await self.asgi_lifespan_class(self, scope, receive, send)()
         else:
@@ -889,6 +915,16 @@ class Pottle(RequestDispatch, Scaffold):
 
         cls = self.test_client_class or PottleClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_app(self, **kwargs: t.Any) -> TestApp:
+        """Drive the app's startup and shutdown (the serving hooks) around a
+        test: ``async with app.test_app() as test_app:`` or ``with
+        app.test_app():``. Takes ``startup_timeout`` and
+        ``shutdown_timeout``."""
+        from .testing import TestApp
+
+        cls = self.test_app_class or TestApp
+        return cls(self, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
         """A click runner for the app's commands."""

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from ._concurrency import is_async_callable
 from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
-from .globals import _cv_app, _cv_request
+from .globals import _cv_app, _cv_request, _cv_websocket
 from .signals import appcontext_popped, appcontext_pushed
 
 if t.TYPE_CHECKING:
@@ -26,8 +26,8 @@ if t.TYPE_CHECKING:
 
     from .app import Pottle
     from .sessions import SessionMixin
-    from .typing import AfterRequestCallable
-    from .wrappers import Request
+    from .typing import AfterRequestCallable, AfterWebsocketCallable
+    from .wrappers import Request, Websocket
 
 _sentinel: t.Any = object()
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -117,7 +117,7 @@ def copy_current_app_context(f: F) -> F:
     return _run_in(ctx, f)
 
 
-def _run_in(ctx: AppContext | RequestContext, f: F) -> F:
+def _run_in(ctx: _ContextManager, f: F) -> F:
     if is_async_callable(f):
 
         async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -324,3 +324,133 @@ class RequestContext(_ContextManager):
             f"<{type(self).__name__} {self.request.url!r}"
             f" [{self.request.method}] of {self.app.name}>"
         )
+
+
+# -- websockets ---------------------------------------------------------------
+
+
+def after_this_websocket(
+    f: AfterWebsocketCallable[t.Any],
+) -> AfterWebsocketCallable[t.Any]:
+    """Run ``f(response)`` after this websocket's handler, before the
+    ``after_websocket`` hooks (``response`` is None unless the handler
+    returned one). ``f`` may be sync or async."""
+    ctx = _cv_websocket.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_websocket' can only be used when a websocket"
+            " context is active, such as in a websocket handler."
+        )
+    ctx._after_websocket_functions.append(f)
+    return f
+
+
+def copy_current_websocket_context(f: F) -> F:
+    """Wrap ``f`` so it runs in a copy of the current websocket context (in
+    another task or thread). An ``async def`` function gets an async
+    wrapper. As with requests, the copy's ``teardown_websocket`` functions
+    run when the wrapper returns."""
+    ctx = _cv_websocket.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_websocket_context' can only be used when a"
+            " websocket context is active, such as in a websocket handler."
+        )
+    return _run_in(ctx.copy(), f)
+
+
+def has_websocket_context() -> bool:
+    """Whether a websocket context is active (``websocket`` is usable)."""
+    return _cv_websocket.get(None) is not None
+
+
+class WebsocketContext(_ContextManager):
+    """The websocket context: binds ``websocket`` and ``session``.
+
+    Created and pushed by the app for each websocket connection. Pushing it
+    also pushes an application context if none is active for this app,
+    opens the session and matches the URL.
+    """
+
+    def __init__(
+        self,
+        app: Pottle,
+        websocket: Websocket,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        self.websocket = websocket
+        self.url_adapter: MapAdapter | None = None
+        try:
+            self.url_adapter = app.create_url_adapter(websocket)
+        except HTTPException as e:
+            websocket.routing_exception = e
+        self._session = session
+        self._after_websocket_functions: list[AfterWebsocketCallable[t.Any]] = []
+        self._cv_tokens: list[
+            tuple[contextvars.Token[WebsocketContext], AppContext | None]
+        ] = []
+
+    def copy(self) -> WebsocketContext:
+        """A new context for the same websocket and session."""
+        return self.__class__(self.app, self.websocket, session=self._session)
+
+    def match_request(self) -> None:
+        """Match the URL; a routing error is kept until dispatch raises it."""
+        try:
+            rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+            self.websocket.url_rule, self.websocket.view_args = rule, dict(args)
+        except HTTPException as e:
+            self.websocket.routing_exception = e
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened from the handshake's cookies."""
+        if self._session is None:
+            raise RuntimeError("The session has not yet been opened.")
+        self._session.accessed = True
+        return self._session
+
+    @pipeline_method
+    def push(self) -> Steps[None]:
+        """Bind this context (and an app context if needed), open the
+        session and match the URL."""
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            yield Step(app_ctx, "push")
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_websocket.set(self), app_ctx))
+        if self._session is None:
+            interface = self.app.session_interface
+            session = yield Call(interface.open_session, self.app, self.websocket)
+            if session is None:
+                session = interface.make_null_session(self.app)
+            self._session = session
+        if self.url_adapter is not None:
+            self.match_request()
+
+    @pipeline_method
+    def pop(self, exc: BaseException | None = _sentinel) -> Steps[None]:
+        """Unbind this context. The outermost pop runs the
+        ``teardown_websocket`` functions, then pops the app context pushed
+        with it."""
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                yield Step(self.app, "do_teardown_websocket", exc)
+        finally:
+            ctx = _cv_websocket.get()
+            token, app_ctx = self._cv_tokens.pop()
+            _cv_websocket.reset(token)
+            if app_ctx is not None:
+                yield Step(app_ctx, "pop", exc)
+            if ctx is not self:
+                raise AssertionError(
+                    f"Popped wrong websocket context. ({ctx!r} instead of {self!r})"
+                )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.websocket.url!r} of {self.app.name}>"

@@ -139,7 +139,7 @@ def _current_blueprint() -> str | None:
     if request:
         return request.blueprint
     if websocket:
-        return t.cast("str | None", websocket.blueprint)
+        return websocket.blueprint
     return None
 
 

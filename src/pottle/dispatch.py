@@ -40,7 +40,7 @@ from ._pipeline import (
     step,
 )
 from .ctx import RequestContext
-from .globals import _cv_app, _cv_request, request
+from .globals import _cv_app, _cv_request, _cv_websocket, request
 from .routing import Rule
 from .signals import (
     appcontext_tearing_down,
@@ -49,7 +49,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
-from .wrappers import Request, Response
+from .wrappers import Request, Response, Websocket
 
 if t.TYPE_CHECKING:
     from .app import Pottle
@@ -58,6 +58,13 @@ if t.TYPE_CHECKING:
     from .sessions import SessionInterface
 
 _sentinel: t.Any = object()
+
+
+def _connection() -> Request | Websocket:
+    """The current request, or websocket: error handling serves both."""
+    if _cv_request.get(None) is None and (ws_ctx := _cv_websocket.get(None)):
+        return ws_ctx.websocket
+    return request
 
 
 class RequestDispatch:
@@ -140,7 +147,7 @@ class RequestDispatch:
         # Redirects from routing are not errors.
         if isinstance(e, RoutingException):
             return e
-        handler = self._find_error_handler(e, request.blueprints)
+        handler = self._find_error_handler(e, _connection().blueprints)
         if handler is None:
             return e
         rv: ft.ResponseReturnValue = yield Call(handler, e)
@@ -161,7 +168,7 @@ class RequestDispatch:
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             rv = yield Step(self, "handle_http_exception", e)
             return rv
-        handler = self._find_error_handler(e, request.blueprints)
+        handler = self._find_error_handler(e, _connection().blueprints)
         if handler is None:
             raise e
         rv = yield Call(handler, e)
@@ -197,8 +204,9 @@ class RequestDispatch:
         | tuple[None, None, None],
     ) -> None:
         """Log an unhandled exception to :attr:`logger`."""
+        conn = _connection()
         self.logger.error(
-            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
+            f"Exception on {conn.path} [{conn.method}]", exc_info=exc_info
         )
 
     # -- the request pipeline -------------------------------------------------

@@ -14,9 +14,9 @@ from werkzeug.local import LocalProxy
 
 if t.TYPE_CHECKING:
     from .app import Pottle
-    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
     from .sessions import SessionMixin
-    from .wrappers import Request
+    from .wrappers import Request, Websocket
 
 _no_app_msg = """\
 Working outside of application context.
@@ -50,9 +50,17 @@ request_ctx: RequestContext = LocalProxy(  # type: ignore[assignment]
 request: Request = LocalProxy(  # type: ignore[assignment]
     _cv_request, "request", unbound_message=_no_req_msg
 )
-session: SessionMixin = LocalProxy(  # type: ignore[assignment]
-    _cv_request, "session", unbound_message=_no_req_msg
-)
+
+
+def _current_session() -> SessionMixin:
+    # The session of the request, or of the websocket.
+    ctx: RequestContext | WebsocketContext | None = _cv_request.get(None)
+    if ctx is None and (ctx := _cv_websocket.get(None)) is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx.session
+
+
+session: SessionMixin = LocalProxy(_current_session)  # type: ignore[assignment]
 
 _no_ws_msg = """\
 Working outside of websocket context.
@@ -60,6 +68,10 @@ Working outside of websocket context.
 This typically means that you attempted to use functionality that needed
 an active websocket connection, outside of a websocket route.\
 """
-_cv_websocket: ContextVar[t.Any] = ContextVar("pottle.websocket_ctx")
-websocket_ctx: t.Any = LocalProxy(_cv_websocket, unbound_message=_no_ws_msg)
-websocket: t.Any = LocalProxy(_cv_websocket, "websocket", unbound_message=_no_ws_msg)
+_cv_websocket: ContextVar[WebsocketContext] = ContextVar("pottle.websocket_ctx")
+websocket_ctx: WebsocketContext = LocalProxy(  # type: ignore[assignment]
+    _cv_websocket, unbound_message=_no_ws_msg
+)
+websocket: Websocket = LocalProxy(  # type: ignore[assignment]
+    _cv_websocket, "websocket", unbound_message=_no_ws_msg
+)

@@ -9,6 +9,7 @@ hook may be a sync or an ``async def`` function.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import pathlib
 import sys
@@ -24,7 +25,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.utils import cached_property
 
 from . import typing as ft
-from ._concurrency import caller_awaits
+from ._concurrency import caller_awaits, is_async_callable
 from ._pipeline import call_async
 from .cli import AppGroup
 from .globals import current_app
@@ -343,6 +344,14 @@ class Scaffold:
         **options: t.Any,
     ) -> None:
         """Register a websocket rule (see :meth:`websocket`)."""
+        if view_func is not None and not (
+            is_async_callable(view_func) or is_async_callable(inspect.unwrap(view_func))
+        ):
+            raise TypeError(
+                f"The websocket handler {view_func!r} must be an 'async def'"
+                " function: the websocket API is async, and a sync handler"
+                " would hold a worker thread for the connection's whole life."
+            )
         options["websocket"] = True
         options.setdefault("methods", ["GET"])
         self.add_url_rule(

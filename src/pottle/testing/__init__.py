@@ -1,4 +1,5 @@
-"""Testing helpers: the test client, the CLI runner, the environ builder.
+"""Testing helpers: the test client, the CLI runner, the environ builder,
+the test websocket and ``test_app``.
 
 Import paths match Flask's ``flask.testing``.
 """
@@ -10,9 +11,14 @@ import typing as t
 from click.testing import CliRunner, Result
 
 from ..cli import ScriptInfo
+from .app import LifespanError as LifespanError
+from .app import TestApp as TestApp
 from .client import EnvironBuilder as EnvironBuilder
 from .client import FlaskClient as FlaskClient
 from .client import PottleClient as PottleClient
+from .websocket import TestWebsocketConnection as TestWebsocketConnection
+from .websocket import WebsocketDisconnectError as WebsocketDisconnectError
+from .websocket import WebsocketResponseError as WebsocketResponseError
 
 if t.TYPE_CHECKING:
     from ..app import Pottle

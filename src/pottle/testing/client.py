@@ -25,6 +25,7 @@ from .._concurrency import block_on, caller_awaits, in_loop_thread, portal, read
 from ..sessions import SessionMixin
 from ..wrappers.request import scope_from_environ
 from .connections import HTTPTestConnection
+from .websocket import TestWebsocketConnection, websocket_scope
 
 if t.TYPE_CHECKING:
     from types import TracebackType
@@ -122,6 +123,31 @@ class PottleClient(Client):
                 "Cookies are disabled. Create a client with 'use_cookies=True'."
             )
         return _SessionTransaction(self, args, kwargs)
+
+    def websocket(
+        self,
+        *args: t.Any,
+        subprotocols: t.Sequence[str] | None = None,
+        **kwargs: t.Any,
+    ) -> TestWebsocketConnection:
+        """Open a websocket to the app: ``with client.websocket("/ws") as
+        ws:`` in sync tests, ``async with`` in async ones. Takes the path and
+        the ``EnvironBuilder`` arguments of a request (``headers``,
+        ``query_string``...); the client's cookies are sent.
+
+        :param subprotocols: the subprotocols to offer.
+        """
+        kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
+        builder = EnvironBuilder(self.application, *args, **kwargs)
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        self._add_cookies_to_wsgi(environ)
+        scope, _ = scope_from_environ(environ)
+        return TestWebsocketConnection(
+            self.application, websocket_scope(scope, subprotocols)
+        )
 
     def _copy_environ(self, other: dict[str, t.Any]) -> dict[str, t.Any]:
         out = {**self.environ_base, **other}

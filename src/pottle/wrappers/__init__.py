@@ -9,3 +9,5 @@ from __future__ import annotations
 from .body import Body as Body
 from .request import Request as Request
 from .response import Response as Response
+from .websocket import Websocket as Websocket
+from .websocket import WebsocketDisconnect as WebsocketDisconnect
