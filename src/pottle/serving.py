@@ -160,7 +160,23 @@ async def serve_app(
     :raises hypercorn.utils.LifespanFailureError: the app failed to start.
     """
     _bind(config)
-    await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
+    # Refuse oversized websocket messages in the server, before they are
+    # queued, not only in the app.
+    limit = app.config.get("WEBSOCKET_MAX_MESSAGE_SIZE")
+    if limit is not None and limit < config.websocket_max_message_size:
+        config.websocket_max_message_size = limit
+    trigger = shutdown_trigger
+    if shutdown_trigger is not None:
+        stop = shutdown_trigger
+
+        async def trigger_and_tell_the_app() -> None:
+            # Long-lived websockets and streams can watch app.shutdown_event
+            # and end before the server's graceful timeout runs out.
+            await stop()
+            app.shutdown_event.set()
+
+        trigger = trigger_and_tell_the_app
+    await serve(app, config, shutdown_trigger=trigger)  # type: ignore[arg-type]
 
 
 def run_server(
