@@ -131,7 +131,7 @@ class Pottle(RequestDispatch, Scaffold):
         get_converter=_make_timedelta,  # type: ignore[arg-type]
     )
 
-    #: Flask's defaults, plus pottle's limits and timeouts (see docs/config.md).
+    #: Flask's defaults, plus pottle's limits and timeouts (see docs/limits.md).
     default_config = ImmutableDict(
         {
             "DEBUG": None,
@@ -166,6 +166,7 @@ class Pottle(RequestDispatch, Scaffold):
             # pottle's own keys
             "BODY_TIMEOUT": 60,
             "BODY_PREFETCH_SIZE": 256 * 1024,
+            "MAX_FORM_PART_HEADER_SIZE": 8 * 1024,
             "RESPONSE_TIMEOUT": 60,
             "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
         }
