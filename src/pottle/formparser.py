@@ -226,8 +226,19 @@ class _MultipartReader:
         self._fields_size = 0
         self._in_memory = 0
         self._to_rewind: list[_Upload] = []
+        # Bytes that may start a delimiter wait until the delimiter can be
+        # seen whole: the decoder, given a buffer that ends inside
+        # "--boundary--", takes the line break before it for data.
+        self._held = b""
+        self._tail = len(boundary) + 8
 
     def feed(self, data: bytes) -> None:
+        data = self._held + data
+        cut = _safe_end(data, self._tail)
+        self._held = data[cut:]
+        self._feed(data[:cut])
+
+    def _feed(self, data: bytes) -> None:
         decoder = self._decoder
         for start in range(0, len(data), _PIECE):
             if decoder.state in (State.EPILOGUE, State.COMPLETE):
@@ -236,6 +247,7 @@ class _MultipartReader:
             self._next_events()
 
     def end(self) -> None:
+        self._feed(self._held)
         self._decoder.receive_data(None)
         self._next_events()
         if self._decoder.state is not State.COMPLETE:
@@ -351,6 +363,14 @@ class _MultipartReader:
             for u in self._uploads
         ]
         return cls(self._fields), cls(files)
+
+
+def _safe_end(data: bytes, tail: int) -> int:
+    """Where to cut ``data`` so no line break among its last ``tail`` bytes
+    is handed over without the bytes that follow it."""
+    start = max(0, len(data) - tail)
+    found = [i for i in (data.find(b"\r", start), data.find(b"\n", start)) if i >= 0]
+    return min(found) if found else len(data)
 
 
 def _write(file: t.IO[bytes] | None, data: bytes, rewind: bool) -> t.IO[bytes]:

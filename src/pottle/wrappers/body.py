@@ -95,13 +95,16 @@ class Body:
 
     # -- receiving -----------------------------------------------------------
 
-    def _check_declared(self) -> None:
+    def _over_limit(self) -> bool:
         limit = self.max_length
-        if (
-            limit is not None
-            and self.declared_length is not None
-            and self.declared_length > limit
-        ):
+        return limit is not None and (
+            (self.declared_length or 0) > limit or self._received > limit
+        )
+
+    def _check_limit(self) -> None:
+        # Checked when a reader starts, against the limit then in force (a
+        # view may have changed it after the prefetch).
+        if self._over_limit():
             self._fail(RequestEntityTooLarge())
 
     def _fail(self, error: HTTPException) -> t.NoReturn:
@@ -120,7 +123,7 @@ class Body:
             self._deadline = asyncio.get_running_loop().time() + self.timeout
         return self._deadline
 
-    async def _pull(self) -> bytes | None:
+    async def _pull(self, check_limit: bool = True) -> bytes | None:
         """Receive one more chunk (None at the end)."""
         if self._chunks is None:
             return None
@@ -132,7 +135,7 @@ class Body:
         except HTTPException as e:  # the client went away mid-body
             self._fail(e)
         self._received += len(chunk)
-        if self.max_length is not None and self._received > self.max_length:
+        if check_limit and self._over_limit():
             self._fail(RequestEntityTooLarge())
         return chunk
 
@@ -167,7 +170,7 @@ class Body:
         async with self._lock_for_reading():
             if self._data is None:
                 self._raise_if_unreadable()
-                self._check_declared()
+                self._check_limit()
                 try:
                     async with _Deadline(self._start_clock()):
                         while (chunk := await self._pull()) is not None:
@@ -182,8 +185,9 @@ class Body:
     async def prefetch(self, window: int) -> None:
         """Receive up to ``window`` bytes ahead of any reader.
 
-        Errors (too large, too slow, disconnect) are kept for the real
-        reader; this never raises for them.
+        It stops short of :attr:`max_length` (the reader decides on the 413)
+        and keeps other errors (too slow, disconnect) for the reader; it
+        never raises for them.
         """
         if not self.has_pending:
             return
@@ -191,8 +195,9 @@ class Body:
             if not self.has_pending:
                 return
             try:
-                self._check_declared()
-                if self.declared_length is not None and self.declared_length > window:
+                # Too large is the reader's business: the view may raise the
+                # limit for this request before it reads.
+                if self._over_limit() or (self.declared_length or 0) > window:
                     return
                 async with _Deadline(self._start_clock()):
                     await self._fill(window)
@@ -202,8 +207,8 @@ class Body:
                 pass  # kept in self._error by _fail
 
     async def _fill(self, window: int) -> None:
-        while self._buffered <= window:
-            chunk = await self._pull()
+        while self._buffered <= window and not self._over_limit():
+            chunk = await self._pull(check_limit=False)
             if chunk is None:
                 self._data = b"".join(self._buffer)
                 self._buffer.clear()
@@ -241,7 +246,7 @@ class Body:
             return
         self._raise_if_unreadable()
         self._streamed = True
-        self._check_declared()
+        self._check_limit()
         while self._buffer:
             chunk = self._buffer.pop(0)
             self._buffered -= len(chunk)
