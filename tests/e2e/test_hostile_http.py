@@ -191,6 +191,7 @@ def test_json_with_a_bom(port: int) -> None:
     body = b"\xff\xfe" + '{"a": "\u00e9"}'.encode("utf-16-le")
     reply = post(port, "/json", body, "application/json")
     assert json.loads(reply.body) == {"value": {"a": "\u00e9"}}
+    assert healthy(port)
 
 
 # -- time ------------------------------------------------------------------------
@@ -276,6 +277,7 @@ def test_conditional(port: int) -> None:
         get(port, "/static/data.bin", extra=f"If-None-Match: {etag}\r\n").status == 304
     )
     assert get(port, "/static/data.bin", extra='If-Match: "x"\r\n').status == 412
+    assert healthy(port)
 
 
 # -- Host ------------------------------------------------------------------------
@@ -294,6 +296,7 @@ def test_a_forged_host_never_reaches_a_guarded_path(port: int, host: str) -> Non
 def test_untrusted_host_is_400(port: int) -> None:
     assert get(port, "/where", host="evil.example").status == 400
     assert get(port, "/where", host="example.test").status == 200
+    assert healthy(port)
 
 
 @pytest.mark.parametrize(
@@ -310,6 +313,7 @@ def test_redirects_are_never_protocol_relative(port: int, path: str) -> None:
 def test_strict_slash_redirect_is_path_only(port: int) -> None:
     reply = get(port, "/folder?x=1", host="example.test")
     assert (reply.status, reply.headers["location"]) == (308, "/folder/?x=1")
+    assert healthy(port)
 
 
 # -- disconnects -----------------------------------------------------------------

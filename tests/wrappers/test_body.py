@@ -247,3 +247,13 @@ def test_from_bytes_honours_the_limit() -> None:
     body.max_length = 10
     with pytest.raises(RequestEntityTooLarge):
         body.data  # noqa: B018
+
+
+def test_a_zero_window_prefetches_nothing() -> None:
+    source = Source([b"x" * 10] * 3)
+
+    async def main() -> None:
+        await Body(source(), None).prefetch(0)
+
+    run(main())
+    assert source.pulled == 0

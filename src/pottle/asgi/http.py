@@ -54,13 +54,7 @@ class ASGIHTTPConnection:
         self._body_context: contextvars.Context | None = None
         self._request: Request | None = None
         self._task: asyncio.Task[t.Any] | None = None
-        # The body reader and the watcher take turns to receive (HTTP/2).
-        self._receiving: asyncio.Lock | None = None
-        self._body_done = False
-        self._lookahead = False
-        self._early: Message | None = None
-        self._looked = False
-        self._watcher: asyncio.Task[None] | None = None
+        self._receiver = _Receiver(receive, self._client_gone)
         self._watch_due = False
         self._scheduled = False
         self._disconnected = False
@@ -77,15 +71,17 @@ class ASGIHTTPConnection:
         # sync code itself; otherwise take a worker thread when needed.
         outer = current_lease()
         lease = outer if outer is not None and outer.borrowed else new_lease()
-        if self._body_done or self._lookahead:
+        if self._receiver.may_watch:
             self._watch_later()
         try:
             await app.handle_http(request, self.send_response)
         except asyncio.CancelledError:
             # Ours (the client left) ends quietly; anyone else's propagates.
-            if not self._cancelled or task.uncancel() > 0:
-                raise
-            self._cancelled = False
+            if self._cancelled:
+                self._cancelled = False
+                if task.uncancel() == 0:
+                    return
+            raise
         except Exception:
             if self._disconnected:
                 return  # nobody is left to answer
@@ -99,8 +95,7 @@ class ASGIHTTPConnection:
                 task.uncancel()
             if self._scheduled:
                 _Sweeper.of(asyncio.get_running_loop()).discard(self)
-            if self._watcher is not None:
-                self._watcher.cancel()
+            self._receiver.stop()
             lease.release()
 
     # -- the request body -------------------------------------------------------
@@ -122,37 +117,22 @@ class ASGIHTTPConnection:
             else:
                 # HTTP/2 and later frame the body: whether there is one shows
                 # in the first message, which the watcher may look at.
-                self._lookahead = True
+                self._receiver.lookahead = True
         if declared == 0:
-            self._body_done = True
+            self._receiver.body_done = True
             return Body(None, 0)
         return Body(self._chunks(), declared)
 
-    async def _next_message(self) -> Message:
-        if not self._lookahead:
-            # No watcher runs before the body is complete: no one to share with.
-            return await self.receive()
-        if self._early is None:
-            async with self._receive_lock():
-                if self._early is None:
-                    return await self.receive()
-        message, self._early = self._early, None
-        return message
-
-    def _receive_lock(self) -> asyncio.Lock:
-        if self._receiving is None:
-            self._receiving = asyncio.Lock()
-        return self._receiving
-
     async def _chunks(self) -> t.AsyncIterator[bytes]:
+        receiver = self._receiver
         while True:
-            message = await self._next_message()
+            message = await receiver.next_message()
             if message["type"] == "http.disconnect":
                 self._disconnected = True
                 raise ClientDisconnected()
             chunk = message.get("body", b"")
             if not message.get("more_body", False):
-                self._body_done = True
+                receiver.body_done = True
                 self._watch_later()
                 if chunk:
                     yield chunk
@@ -166,45 +146,14 @@ class ASGIHTTPConnection:
         """Watch for a disconnect if the request is still running at the
         next sweep (see :class:`_Sweeper`)."""
         if self._watch_due:
-            self._watch()
+            self._receiver.watch()
         elif not self._scheduled:
             self._scheduled = True
             _Sweeper.of(asyncio.get_running_loop()).add(self)
 
     def _watch_now(self) -> None:
         self._watch_due = True
-        self._watch()
-
-    def _watch(self) -> None:
-        if (self._body_done or (self._lookahead and not self._looked)) and (
-            self._watcher is None or self._watcher.done()
-        ):
-            self._watcher = asyncio.create_task(self._watch_for_disconnect())
-
-    async def _watch_for_disconnect(self) -> None:
-        """Wait for ``http.disconnect``. Only called when the body is
-        complete, or to look at the first message of an HTTP/2 request;
-        a body message is handed to the reader, never dropped."""
-        while True:
-            try:
-                async with self._receive_lock():
-                    if self._early is not None and not self._body_done:
-                        return  # the reader has yet to take the last one
-                    message = await self.receive()
-            except Exception:
-                return  # a server that fails receive() after the end
-            if message["type"] == "http.disconnect":
-                self._client_gone()
-                return
-            if self._body_done:
-                continue
-            self._early = message
-            if message.get("body") or message.get("more_body", False):
-                # A body: the reader takes it, and watching resumes once the
-                # body is complete.
-                self._looked = True
-                return
-            self._body_done = True
+        self._receiver.watch()
 
     def _client_gone(self) -> None:
         self._disconnected = True
@@ -328,6 +277,80 @@ class ASGIHTTPConnection:
         )
         self._started = True
         await self._body(body, more=False)
+
+
+class _Receiver:
+    """The one caller of ``receive``, shared by the body reader and the
+    disconnect watcher.
+
+    The watcher receives only once the body is complete, or to look at the
+    first message of an HTTP/2 request (is there a body?); a body message it
+    receives is handed to the reader, never dropped.
+    """
+
+    def __init__(self, receive: Receive, on_disconnect: t.Callable[[], None]) -> None:
+        self.receive = receive
+        self.on_disconnect = on_disconnect
+        #: The body has been received in full (or there is none).
+        self.body_done = False
+        #: The watcher may look ahead at the first message (HTTP/2).
+        self.lookahead = False
+        self._looked = False
+        self._early: Message | None = None
+        self._lock: asyncio.Lock | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def may_watch(self) -> bool:
+        return self.body_done or (self.lookahead and not self._looked)
+
+    async def next_message(self) -> Message:
+        """The next message for the body reader."""
+        if not self.lookahead:
+            # No watcher runs before the body is complete: nobody to share with.
+            return await self.receive()
+        if self._early is None:
+            async with self._turn():
+                if self._early is None:
+                    return await self.receive()
+        message, self._early = self._early, None
+        return message
+
+    def _turn(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def watch(self) -> None:
+        """Start the watcher, if it may run and is not running."""
+        if self.may_watch and (self._watcher is None or self._watcher.done()):
+            self._watcher = asyncio.create_task(self._watch())
+
+    def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                async with self._turn():
+                    if self._early is not None and not self.body_done:
+                        return  # the reader has yet to take the last one
+                    message = await self.receive()
+            except Exception:
+                return  # a server that fails receive() after the end
+            if message["type"] == "http.disconnect":
+                self.on_disconnect()
+                return
+            if self.body_done:
+                continue
+            self._early = message
+            if message.get("body") or message.get("more_body", False):
+                # A body: the reader takes it, and watching resumes once the
+                # body is complete.
+                self._looked = True
+                return
+            self.body_done = True
 
 
 class _Sweeper:

@@ -177,10 +177,8 @@ class Body:
                             self._buffer.append(chunk)
                 except TimeoutError:
                     self._fail(RequestTimeout())
-                self._data = b"".join(self._buffer)
-                self._buffer.clear()
-                self._buffered = 0
-        return self._data
+                self._keep_all()
+        return self._data  # type: ignore[return-value]
 
     async def prefetch(self, window: int) -> None:
         """Receive up to ``window`` bytes ahead of any reader.
@@ -189,7 +187,7 @@ class Body:
         and keeps other errors (too slow, disconnect) for the reader; it
         never raises for them.
         """
-        if not self.has_pending:
+        if not self.has_pending or window <= 0:
             return
         async with self._lock_for_reading():
             if not self.has_pending:
@@ -210,12 +208,16 @@ class Body:
         while self._buffered <= window and not self._over_limit():
             chunk = await self._pull(check_limit=False)
             if chunk is None:
-                self._data = b"".join(self._buffer)
-                self._buffer.clear()
-                self._buffered = 0
+                self._keep_all()
                 return
             self._buffer.append(chunk)
             self._buffered += len(chunk)
+
+    def _keep_all(self) -> None:
+        """The body has ended: keep what was received as its data."""
+        self._data = b"".join(self._buffer)
+        self._buffer.clear()
+        self._buffered = 0
 
     # -- streaming -----------------------------------------------------------
 

@@ -295,16 +295,13 @@ class Request(SansIORequest):
     def _load_form_data(self) -> None:
         if self._form is not None:
             return
-        data = self._body.data
         if not self._wants_form_parsing():
+            empty = self.parameter_storage_class
+            self._set_form(empty(), empty())
+        elif (data := self._body.data) is not None:
+            parser = self.make_form_data_parser()
             self._set_form(
-                self.parameter_storage_class(), self.parameter_storage_class()
-            )
-        elif data is not None:
-            self._set_form(
-                *self.make_form_data_parser().parse_bytes(
-                    data, self.mimetype, self.mimetype_params
-                )
+                *parser.parse_bytes(data, self.mimetype, self.mimetype_params)
             )
         else:
             self._refuse_on_loop()
