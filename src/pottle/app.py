@@ -131,7 +131,7 @@ class Pottle(RequestDispatch, Scaffold):
         get_converter=_make_timedelta,  # type: ignore[arg-type]
     )
 
-    #: Flask's defaults, plus pottle's limits and timeouts (see docs/limits.md).
+    #: Flask's defaults, plus pottle's limits and timeouts (see docs/config.md).
     default_config = ImmutableDict(
         {
             "DEBUG": None,
