@@ -350,3 +350,26 @@ def test_await_body_directly() -> None:
         return await request.body
 
     assert app.test_client().post("/", data=b"raw").data == b"raw"
+
+
+def test_disconnect_during_the_prefetch_cancels_the_view() -> None:
+    app = Pottle(__name__)
+    ran: list[str] = []
+
+    @app.post("/")
+    async def view() -> str:
+        ran.append("view")
+        await asyncio.sleep(0)
+        ran.append("after")
+        return "done"
+
+    async def main() -> Exchange:
+        ex = post(app, "/", chunked())
+        ex.push(b"x", more=True)
+        ex.disconnect()
+        await ex.run()
+        return ex
+
+    ex = asyncio.run(main())
+    assert ex.sent == []
+    assert "after" not in ran

@@ -128,7 +128,9 @@ class ASGIHTTPConnection:
         while True:
             message = await receiver.next_message()
             if message["type"] == "http.disconnect":
-                self._disconnected = True
+                # The reader gets a 400 it may handle; the request's work is
+                # cancelled as it would be by the watcher.
+                self._client_gone()
                 raise ClientDisconnected()
             chunk = message.get("body", b"")
             if not message.get("more_body", False):
