@@ -180,6 +180,7 @@ class Pottle(Lifecycle, WebsocketDispatch, RequestDispatch, Scaffold):
             # pottle's own keys
             "BODY_TIMEOUT": 60,
             "BODY_PREFETCH_SIZE": 256 * 1024,
+            "MAX_FORM_PART_HEADER_SIZE": 8 * 1024,
             "RESPONSE_TIMEOUT": 60,
             "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
             "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,

@@ -212,8 +212,10 @@ class RequestDispatch:
     # -- the request pipeline -------------------------------------------------
 
     def _prefetch(self, req: Request, fn: t.Callable[..., t.Any]) -> Wait | None:
-        """Receive a small body before async code runs, so that sync code on
-        the loop (a form class in an async view) can read it."""
+        """Receive a small body (``BODY_PREFETCH_SIZE``) before async code
+        runs, so that sync code on the loop (a form class in an async view)
+        can read it. Bounded, and within ``BODY_TIMEOUT``; larger bodies and
+        ``stream=True`` routes are left with the server until read."""
         body = req.body
         if (
             body.has_pending
@@ -477,6 +479,7 @@ class RequestDispatch:
         req.body_timeout = config["BODY_TIMEOUT"]
         req.max_form_memory_size = config["MAX_FORM_MEMORY_SIZE"]
         req.max_form_parts = config["MAX_FORM_PARTS"]
+        req.max_form_part_header_size = config["MAX_FORM_PART_HEADER_SIZE"]
         req.prefetch_size = config["BODY_PREFETCH_SIZE"]
 
     async def handle_http(
@@ -500,6 +503,8 @@ class RequestDispatch:
             error = e
             raise
         finally:
+            # Teardown must run whole: a disconnect no longer cancels.
+            req.cancel_on_disconnect = False
             if "_pottle.environ" in req.scope:
                 self._preserve_for_test_client(req.scope["_pottle.environ"])
             if error is not None and self.should_ignore_error(error):

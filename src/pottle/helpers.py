@@ -15,11 +15,11 @@ import typing as t
 from datetime import datetime
 from functools import cache, update_wrapper
 
-import werkzeug.utils
 from werkzeug.exceptions import abort as _wz_abort
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import files
 from ._concurrency import caller_awaits, is_async_callable, ready
 from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
 from .signals import message_flashed
@@ -240,10 +240,10 @@ def _prepare_send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     if kwargs.get("max_age") is None:
         kwargs["max_age"] = current_app.get_send_file_max_age
     kwargs.update(
-        environ=request.environ,
+        request=request._get_current_object(),  # type: ignore[attr-defined]
         use_x_sendfile=current_app.config["USE_X_SENDFILE"],
         response_class=current_app.response_class,
-        _root_path=current_app.root_path,
+        root_path=current_app.root_path,
     )
     return kwargs
 
@@ -258,31 +258,58 @@ def send_file(
     last_modified: datetime | int | float | None = None,
     max_age: None | (int | t.Callable[[str | None], int | None]) = None,
 ) -> t.Any:
-    """Send a file to the client (see Flask's ``send_file``). Awaitable."""
-    rv = werkzeug.utils.send_file(
-        **_prepare_send_file_kwargs(
-            path_or_file=path_or_file,
-            mimetype=mimetype,
-            as_attachment=as_attachment,
-            download_name=download_name,
-            conditional=conditional,
-            etag=etag,
-            last_modified=last_modified,
-            max_age=max_age,
-        )
+    """Send the contents of a file. Await it in async code (then even the
+    ``stat`` runs off the event loop); the file itself is always read
+    without blocking the loop.
+
+    Never pass a path that comes from the client: use
+    :func:`send_from_directory` for that.
+
+    :param path_or_file: a path, relative to the app's root path, or a
+        binary file object (such as :class:`io.BytesIO`), which is closed
+        after sending.
+    :param mimetype: the MIME type; guessed from the file name if not given.
+    :param as_attachment: ask browsers to save the file rather than show it.
+    :param download_name: the name browsers save it as; the file's name by
+        default.
+    :param conditional: answer conditional and range requests (304, 412,
+        206, 416).
+    :param etag: compute an ETag from the path, or use this string.
+    :param last_modified: the modification time to send; the file's by
+        default.
+    :param max_age: seconds browsers may cache the file; by default
+        :meth:`~pottle.Pottle.get_send_file_max_age`.
+    """
+    kwargs = _prepare_send_file_kwargs(
+        mimetype=mimetype,
+        as_attachment=as_attachment,
+        download_name=download_name,
+        conditional=conditional,
+        etag=etag,
+        last_modified=last_modified,
+        max_age=max_age,
     )
-    return ready(rv) if caller_awaits() else rv
+    if caller_awaits():
+        return files.send_file_async(path_or_file, **kwargs)  # type: ignore[arg-type]
+    return files.send_file(path_or_file, **kwargs)  # type: ignore[arg-type]
 
 
 def send_from_directory(
     directory: os.PathLike[str] | str, path: os.PathLike[str] | str, **kwargs: t.Any
 ) -> t.Any:
-    """Send a file from inside ``directory``, refusing paths that escape it
-    (404). Awaitable."""
-    rv = werkzeug.utils.send_from_directory(
-        directory, path, **_prepare_send_file_kwargs(**kwargs)
-    )
-    return ready(rv) if caller_awaits() else rv
+    """Send a file from inside ``directory``: 404 for a path that would
+    escape it (``..``, an absolute path, a backslash, NUL) or that is not a
+    regular file, whether or not the target exists. Await it in async code.
+
+    :param directory: the trusted directory, relative to the app's root
+        path; never a value from the client.
+    :param path: the untrusted path inside it.
+    :param kwargs: :func:`send_file`'s options.
+    """
+    options = _prepare_send_file_kwargs(**kwargs)
+    if caller_awaits():
+        return files.send_from_directory_async(directory, path, **options)
+    return files.send_from_directory(directory, path, **options)
 
 
 def get_root_path(import_name: str) -> str:

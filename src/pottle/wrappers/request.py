@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import io
 import typing as t
+from urllib.parse import urlsplit
 
 from werkzeug.datastructures import (
     CombinedMultiDict,
-    FileStorage,
     Headers,
     ImmutableMultiDict,
     MultiDict,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
-from werkzeug.formparser import FormDataParser
+from werkzeug.routing import RequestRedirect
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.utils import cached_property
+from werkzeug.utils import redirect as _redirect
 
 from .. import json
 from .._concurrency import block_on, caller_awaits, in_loop_thread
+from ..formparser import FileStorage, FormDataParser
 from .body import Body
 
 if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.routing import Rule
+    from werkzeug.sansio.request import Request as AnyRequest
+    from werkzeug.wrappers import Response as WerkzeugResponse
 
 _MISSING: t.Any = object()
 
@@ -55,17 +60,23 @@ class Request(SansIORequest):
     url_rule: Rule | None = None
     #: The arguments matched from the URL, set by the app after routing.
     view_args: dict[str, t.Any] | None = None
-    #: A routing error (404, 405, redirect) kept until dispatch raises it.
-    routing_exception: HTTPException | None = None
+    _routing_exception: HTTPException | None = None
     #: Whether the app is in debug mode (chooses error detail).
     debug: bool = False
     #: Sync code on the event loop may read bodies up to this size.
     prefetch_size: int = 256 * 1024
 
+    #: The most bytes of a non-file multipart field, and of all of them.
     max_form_memory_size: int | None = 500_000
+    #: The most parts of a multipart body.
     max_form_parts: int | None = 1000
+    #: The most bytes of the header block of one multipart part.
+    max_form_part_header_size: int | None = 8 * 1024
+    #: A client disconnect cancels the request's work (the view, a streamed
+    #: body). Set it to False in a view to finish the work regardless.
+    cancel_on_disconnect: bool = True
 
-    form_data_parser_class = FormDataParser
+    form_data_parser_class: type[FormDataParser] = FormDataParser
 
     def __init__(
         self,
@@ -155,6 +166,24 @@ class Request(SansIORequest):
             return []
         return _split_blueprint_path(name)
 
+    @property
+    def routing_exception(self) -> HTTPException | None:
+        """A routing error (404, 405, redirect) kept until dispatch raises it.
+
+        A redirect to this request's own host (a missing trailing slash)
+        answers with a path-only ``Location``, so a forged ``Host`` header
+        never ends up in it.
+        """
+        return self._routing_exception
+
+    @routing_exception.setter
+    def routing_exception(self, value: HTTPException | None) -> None:
+        if type(value) is RequestRedirect:
+            url = urlsplit(value.new_url)
+            if url.netloc == self.host.lower():
+                value = SameHostRedirect(value.new_url)
+        self._routing_exception = value
+
     # -- limits ---------------------------------------------------------------
 
     @property
@@ -189,6 +218,10 @@ class Request(SansIORequest):
         data = self._body.data
         if data is not None:
             return data
+        self._refuse_on_loop()
+        return block_on(self._body.read())
+
+    def _refuse_on_loop(self) -> None:
         if in_loop_thread():
             raise BodyNotReceivedError(
                 "The request body has not been received yet, so it cannot be"
@@ -197,7 +230,6 @@ class Request(SansIORequest):
                 " request.form'); bodies up to BODY_PREFETCH_SIZE bytes are"
                 " received before async views run."
             )
-        return block_on(self._body.read())
 
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
@@ -207,7 +239,8 @@ class Request(SansIORequest):
         :param cache: kept for Flask compatibility; the body is always kept.
         :param as_text: decode the bytes as UTF-8 (invalid bytes replaced).
         :param parse_form_data: parse form data first, so that ``form`` and
-            ``files`` are available afterwards.
+            ``files`` are available afterwards (a form body then reads as
+            empty, as in Flask).
         """
         if caller_awaits():
             return self._get_data_async(as_text, parse_form_data)
@@ -217,9 +250,9 @@ class Request(SansIORequest):
         return data.decode(errors="replace") if as_text else data
 
     async def _get_data_async(self, as_text: bool, parse_form_data: bool) -> t.Any:
-        data = await self._body.read()
         if parse_form_data:
-            self._parse_form(data)
+            await self._load_form_data_async()
+        data = await self._body.read()
         return data.decode(errors="replace") if as_text else data
 
     @property
@@ -229,53 +262,71 @@ class Request(SansIORequest):
             return self._get_data_async(False, False)
         return self._received()
 
-    @property
+    @cached_property
     def stream(self) -> t.IO[bytes]:
-        """A file-like view of the whole body (received first)."""
-        return io.BytesIO(self._received())
+        """The body as a binary file, read as it arrives (in sync code off
+        the event loop); reading it consumes the body, as in Flask."""
+        data = self._body.data
+        if data is not None:
+            return io.BytesIO(data)
+        self._refuse_on_loop()
+        return io.BufferedReader(_BodyReader(self._body))
 
     # -- forms ----------------------------------------------------------------
 
-    def _parse_form(self, data: bytes) -> None:
-        if self._form is not None:
-            return
-        parser = self.form_data_parser_class(
+    def make_form_data_parser(self) -> FormDataParser:
+        """The form parser for this request, with its limits."""
+        return self.form_data_parser_class(
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
-            cls=ImmutableMultiDict,
+            max_part_header_size=self.max_form_part_header_size,
+            cls=self.parameter_storage_class,
         )
-        _, form, files = parser.parse(
-            io.BytesIO(data),
-            self.mimetype,
-            len(data),
-            self.mimetype_params,
-        )
-        self._form = t.cast("ImmutableMultiDict[str, str]", form)
-        self._files = t.cast("ImmutableMultiDict[str, FileStorage]", files)
 
-    def _load_form_data(self) -> None:
-        if self._form is not None:
-            return
-        if self.mimetype in (
+    def _wants_form_parsing(self) -> bool:
+        return self.mimetype in (
             "multipart/form-data",
             "application/x-www-form-urlencoded",
-        ):
-            self._parse_form(self._received())
-        else:
-            self._form, self._files = ImmutableMultiDict(), ImmutableMultiDict()
-        if self.debug and self.mimetype != "multipart/form-data" and not self._files:
+        )
+
+    def _set_form(self, form: t.Any, files: t.Any) -> None:
+        self._form, self._files = form, files
+        if self.debug and self.mimetype != "multipart/form-data" and not files:
             from ..debughelpers import attach_enctype_error_multidict
 
             attach_enctype_error_multidict(self)
 
+    def _load_form_data(self) -> None:
+        if self._form is not None:
+            return
+        if not self._wants_form_parsing():
+            empty = self.parameter_storage_class
+            self._set_form(empty(), empty())
+        elif (data := self._body.data) is not None:
+            parser = self.make_form_data_parser()
+            self._set_form(
+                *parser.parse_bytes(data, self.mimetype, self.mimetype_params)
+            )
+        else:
+            self._refuse_on_loop()
+            block_on(self._load_form_data_async())
+
     async def _load_form_data_async(self) -> None:
-        if self._form is None:
-            if self.mimetype in (
-                "multipart/form-data",
-                "application/x-www-form-urlencoded",
-            ):
-                self._parse_form(await self._body.read())
+        if self._form is not None:
+            return
+        if self._body.data is not None or not self._wants_form_parsing():
             self._load_form_data()
+            return
+        parser = self.make_form_data_parser()
+        try:
+            form, files = await parser.parse(
+                self._body.consume(), self.mimetype, self.mimetype_params
+            )
+        except HTTPException as e:
+            self._body.abandon(e)
+            raise
+        if self._form is None:
+            self._set_form(form, files)
 
     @property
     def form(self) -> t.Any:
@@ -292,7 +343,8 @@ class Request(SansIORequest):
 
     @property
     def files(self) -> t.Any:
-        """The uploaded files of a multipart body. Await it in async code."""
+        """The uploaded files of a multipart body (:class:`FileStorage`
+        objects, whose ``save`` may be awaited). Await it in async code."""
         if caller_awaits():
             return self._files_async()
         self._load_form_data()
@@ -410,6 +462,46 @@ class Request(SansIORequest):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class SameHostRedirect(RequestRedirect):
+    """A routing redirect whose ``Location`` is the path alone.
+
+    ``new_url`` stays absolute (messages show it); the response carries the
+    path and query, starting with exactly one slash, so it can neither name
+    another host nor read as protocol-relative (aiohttp CVE-2021-21330).
+    """
+
+    def get_response(
+        self,
+        environ: WSGIEnvironment | AnyRequest | None = None,
+        scope: dict[str, t.Any] | None = None,
+    ) -> WerkzeugResponse:
+        url = urlsplit(self.new_url)
+        location = "/" + url.path.lstrip("/\\")
+        if url.query:
+            location = f"{location}?{url.query}"
+        return _redirect(location, self.code)
+
+
+class _BodyReader(io.RawIOBase):
+    """``request.stream`` for a body still arriving: each read waits (on a
+    worker thread) for the next chunk."""
+
+    def __init__(self, body: Body) -> None:
+        self._chunks = body.consume()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: t.Any) -> int:
+        if not self._pending:
+            self._pending = block_on(anext(self._chunks, b""))
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def environ_from_request(request: Request) -> dict[str, t.Any]:

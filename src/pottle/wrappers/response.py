@@ -55,13 +55,16 @@ class Response(WerkzeugResponse):
         return hasattr(self.response, "__aiter__")
 
     def _ensure_sequence(self, mutable: bool = False) -> None:
-        if self.is_async:
+        if self.is_async and not self.is_sequence:
             if in_loop_thread():
                 raise RuntimeError(
                     "This response has an async body; 'await' its data instead"
                     " of reading it synchronously on the event loop."
                 )
-            self.response = block_on(_collect(self.response))
+            # A body that can also be iterated plainly (a file) is left to
+            # werkzeug, which honours direct_passthrough.
+            if not hasattr(self.response, "__iter__"):
+                self.response = block_on(_collect(self.response))
         super()._ensure_sequence(mutable)
 
     def get_data(self, as_text: bool = False) -> t.Any:
