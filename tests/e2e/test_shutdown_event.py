@@ -9,9 +9,9 @@ import signal
 import socket
 
 import pytest
+from pottle_process import Server
 
 import support
-from pottle_process import Server
 
 APP = """
 import asyncio
