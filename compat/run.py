@@ -80,7 +80,13 @@ def suites() -> list[Suite]:
         for arg in ("--deselect", item)
     ]
     return [
-        Suite("alias", "pottle_flask_alias's own tests", REPO / "extensions_shim", []),
+        Suite(
+            "alias",
+            "pottle_flask_alias's own tests",
+            REPO / "extensions_shim",
+            # The extension suites need the extensions: ./dev extensions.
+            ["--ignore", "tests/extensions"],
+        ),
         Suite(
             "flask",
             f"Flask {FLASK_VERSION} tests/",
