@@ -489,6 +489,10 @@ def runs_on_loop(fn: t.Any) -> bool:
 def is_async_callable(fn: t.Any) -> bool:
     """Whether calling ``fn`` returns a coroutine (looks through partials and
     callable objects)."""
+    code = getattr(fn, "__code__", None)
+    if code is not None and not hasattr(fn, "_is_coroutine_marker"):
+        # A plain function or bound method (the hot path): read its flags.
+        return bool(code.co_flags & inspect.CO_COROUTINE)
     while isinstance(fn, partial):
         fn = fn.func
     if inspect.iscoroutinefunction(fn):

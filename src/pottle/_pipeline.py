@@ -204,11 +204,14 @@ def drive_sync(app: Pottle, gen: Steps[R]) -> R:
 
 async def step(app: Pottle, owner: t.Any, name: str, *args: t.Any) -> t.Any:
     """Await ``owner``'s pipeline method ``name`` from async framework code."""
-    return await drive(app, _one(Step(owner, name, *args)))
-
-
-def _one(op: Op) -> Steps[t.Any]:
-    return (yield op)
+    kind, fn = _resolve(owner, name)
+    if kind == 0:
+        return await drive(app, fn(owner, *args))
+    if kind == 1:
+        return fn(owner, *args)
+    if kind == 2:
+        return await run_sync(fn, *args)
+    return await fn(*args)
 
 
 async def call_async(
@@ -223,9 +226,13 @@ async def call_async(
         rv = fn(*args, **kwargs)
     else:
         rv = await run_sync(fn, *args, **kwargs)
-    if inspect.isawaitable(rv):
+    if not isinstance(rv, _PLAIN) and inspect.isawaitable(rv):
         rv = await rv
     return rv
+
+
+# Common return values that are certainly not awaitable.
+_PLAIN = (str, bytes, dict, list, tuple, type(None))
 
 
 def to_worker(

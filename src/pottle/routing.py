@@ -8,10 +8,12 @@ from a sans-IO request.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 import warnings
 
 from werkzeug.routing import Map as WerkzeugMap
+from werkzeug.exceptions import BadHost
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import Rule as WerkzeugRule
 
@@ -81,12 +83,29 @@ class Map(WerkzeugMap):
             else:
                 subdomain = ".".join(filter(None, current[:offset]))
 
-        return self.bind(
-            server_name,
+        if self.host_matching:
+            subdomain = None
+        elif subdomain is None:
+            subdomain = self.default_subdomain
+        return MapAdapter(
+            self,
+            _idna_host(server_name.lower()),
             request.root_path or "/",
             subdomain,
             scheme,
-            request.method,
             request.path,
-            query_args=request.query_string.decode("latin-1"),
+            request.method,
+            request.query_string.decode("latin-1"),
         )
+
+
+@functools.lru_cache(maxsize=512)
+def _idna_host(server_name: str) -> str:
+    # What werkzeug's Map.bind does to the host on every request, cached:
+    # the idna codec is pure Python, and a site sees few distinct hosts.
+    name, port_sep, port = server_name.partition(":")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError as e:
+        raise BadHost() from e
+    return f"{name}{port_sep}{port}"

@@ -118,7 +118,16 @@ def headers_to_send(response: SansIOResponse) -> list[tuple[bytes, bytes]]:
     bodies."""
     headers = response.headers
     status = response.status_code
-    location = headers.get("Location")
+    # One pass over the list: werkzeug's lookups raise (and build an
+    # exception) for every missing name, which is most of them.
+    location = None
+    has_length = False
+    for name, value in headers.to_wsgi_list():
+        lowered = name.lower()
+        if lowered == "location":
+            location = value
+        elif lowered == "content-length":
+            has_length = True
     if location is not None or status == 304 or status == 204 or status < 200:
         headers = Headers(headers)
         if location is not None:
@@ -130,7 +139,7 @@ def headers_to_send(response: SansIOResponse) -> list[tuple[bytes, bytes]]:
 
             remove_entity_headers(headers)
     elif (
-        "Content-Length" not in headers
+        not has_length
         and isinstance(response, WerkzeugResponse)
         and response.is_sequence
         and response.automatically_set_content_length
