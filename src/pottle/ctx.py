@@ -31,6 +31,7 @@ if t.TYPE_CHECKING:
 
 _sentinel: t.Any = object()
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+T = t.TypeVar("T")
 
 
 class _AppCtxGlobals:
@@ -131,6 +132,23 @@ def _run_in(ctx: _ContextManager, f: F) -> F:
             return f(*args, **kwargs)
 
     return update_wrapper(wrapper, f)  # type: ignore[return-value]
+
+
+def wants_prefetch(request: Request) -> bool:
+    """Whether to receive a small body before async code runs: part of it
+    is still with the server and the route does not stream."""
+    return request.body.has_pending and not getattr(request.url_rule, "stream", False)
+
+
+async def with_prefetched_body(awaitable: t.Awaitable[T]) -> T:
+    """Await async user code that sync code started during a request (an
+    async view under a sync decorator, through ``ensure_sync`` or
+    ``make_response``) once the small body is received, as the pipeline
+    does before an async view: sync body access in it must work too."""
+    ctx = _cv_request.get(None)
+    if ctx is not None and wants_prefetch(ctx.request):
+        await ctx.request.body.prefetch(ctx.request.prefetch_size)
+    return await awaitable
 
 
 def has_request_context() -> bool:
