@@ -20,9 +20,7 @@ class Threads:
 
     def __init__(self, app: flask.Flask) -> None:
         self.loop: set[int] = set()
-        self.seen: collections.defaultdict[str, set[int]] = collections.defaultdict(
-            set
-        )
+        self.seen: collections.defaultdict[str, set[int]] = collections.defaultdict(set)
 
         @app.before_request
         async def _record_loop_thread() -> None:

@@ -14,9 +14,10 @@ import typing as t
 
 import flask
 import pytest
-from conftest import make_view
 from flask_cors import CORS, cross_origin
 from running import Threads, on_uvloop, run_on_uvloop
+
+from conftest import make_view
 
 GOOD = "https://good.example"
 ACAO = "Access-Control-Allow-Origin"
@@ -54,7 +55,9 @@ def test_simple_and_preflight_requests(style: str) -> None:
     def items() -> dict[str, t.Any]:
         return {"origin": flask.request.headers.get("Origin")}
 
-    app.add_url_rule("/api/items", view_func=make_view(style, items), methods=["GET", "POST"])
+    app.add_url_rule(
+        "/api/items", view_func=make_view(style, items), methods=["GET", "POST"]
+    )
     app.add_url_rule("/private", "private", make_view(style, items))
     client = app.test_client()
 
@@ -64,7 +67,12 @@ def test_simple_and_preflight_requests(style: str) -> None:
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert "Origin" in response.headers.get_all("Vary")
 
-    assert ACAO not in client.get("/api/items", headers={"Origin": "https://evil.example"}).headers
+    assert (
+        ACAO
+        not in client.get(
+            "/api/items", headers={"Origin": "https://evil.example"}
+        ).headers
+    )
     assert ACAO not in client.get("/private", headers={"Origin": GOOD}).headers
 
     preflight = client.options(
@@ -118,7 +126,7 @@ def test_cross_origin_decorator(style: str) -> None:
     assert ACAO not in client.get("/plain?name=x", headers={"Origin": GOOD}).headers
 
 
-class Teapot(Exception):
+class TeapotError(Exception):
     pass
 
 
@@ -133,16 +141,18 @@ def test_error_responses_carry_cors_headers(style: str) -> None:
         flask.abort(403)
 
     def teapot() -> str:
-        raise Teapot()
+        raise TeapotError()
 
-    def handle_teapot(error: Teapot) -> tuple[str, int]:
+    def handle_teapot(error: TeapotError) -> tuple[str, int]:
         return "short and stout", 418
 
     app.add_url_rule("/boom", view_func=make_view(style, boom))
     app.add_url_rule("/forbidden", view_func=make_view(style, forbidden))
     app.add_url_rule("/teapot", view_func=make_view(style, teapot))
-    app.add_url_rule("/post-only", "post_only", make_view(style, boom), methods=["POST"])
-    app.register_error_handler(Teapot, make_handler(style, handle_teapot))
+    app.add_url_rule(
+        "/post-only", "post_only", make_view(style, boom), methods=["POST"]
+    )
+    app.register_error_handler(TeapotError, make_handler(style, handle_teapot))
     client = app.test_client()
 
     expected = {
@@ -256,7 +266,9 @@ def test_on_uvloop() -> None:
         out = []
         for path in ("/async", "/sync", "/boom", "/missing"):
             response = await client.get(path, headers={"Origin": GOOD})
-            out.append((response.status_code, response.headers.get(ACAO), response.data))
+            out.append(
+                (response.status_code, response.headers.get(ACAO), response.data)
+            )
         return out
 
     results = run_on_uvloop(main)

@@ -4,8 +4,9 @@ Flask-Mail reads its config from, recorded with its own test helper."""
 from __future__ import annotations
 
 import flask
-from conftest import make_view
 from flask_mail import Mail, Message
+
+from conftest import make_view
 
 
 def test_send_from_views(style: str) -> None:

@@ -12,16 +12,16 @@ works in it) before ``Api.output`` turns it into a response.
 
 from __future__ import annotations
 
+import io
 import typing as t
 
 import flask
 import pytest
-from conftest import make_view
 from flask_restful import Api, Resource, abort, fields, marshal_with, reqparse
 from running import Threads, on_uvloop, run_on_uvloop
-
 from werkzeug.exceptions import Forbidden
 
+from conftest import make_view
 from pottle.wrappers.request import BodyNotReceivedError
 
 
@@ -107,7 +107,9 @@ def test_crud_with_reqparse(style: str) -> None:
     # a form post gets a 415 from request.json, on pottle as on Flask.
     form = client.post("/todos", data={"task": "from a form"})
     assert form.status_code == 415
-    assert client.post("/todos", json={"task": "again", "done": True}).status_code == 201
+    assert (
+        client.post("/todos", json={"task": "again", "done": True}).status_code == 201
+    )
 
     assert client.get("/todos/2").json == {"task": "profit", "done": False}
     updated = client.put("/todos/2", json={"task": "profit", "done": True})
@@ -116,12 +118,17 @@ def test_crud_with_reqparse(style: str) -> None:
     assert sorted(client.get("/todos").json) == ["2", "3"]
 
     missing = client.get("/todos/1")
-    assert (missing.status_code, missing.json) == (404, {"message": "Todo 1 doesn't exist"})
+    assert (missing.status_code, missing.json) == (
+        404,
+        {"message": "Todo 1 doesn't exist"},
+    )
     invalid = client.post("/todos", json={"done": True})
     assert invalid.status_code == 400
     assert invalid.json == {
-        "message": {"task": "task: Missing required parameter in the JSON body"
-                    " or the post body or the query string"}
+        "message": {
+            "task": "task: Missing required parameter in the JSON body"
+            " or the post body or the query string"
+        }
     }
 
 
@@ -136,7 +143,9 @@ def test_reqparse_locations(style: str) -> None:
         parser.add_argument("session", location="cookies")
         parser.add_argument("size", type=int, location="form")
         parser.add_argument("tags", location="form", action="append")
-        parser.add_argument("upload", location="files", type=lambda f: f.read().decode())
+        parser.add_argument(
+            "upload", location="files", type=lambda f: f.read().decode()
+        )
         return parser.parse_args()
 
     def json_echo() -> dict[str, t.Any]:
@@ -150,12 +159,14 @@ def test_reqparse_locations(style: str) -> None:
     client = app.test_client()
     client.set_cookie("session", "s1")
 
-    import io
-
     response = client.post(
         "/echo?q=find",
         headers={"Token": "t0k"},
-        data={"size": "3", "tags": ["a", "b"], "upload": (io.BytesIO(b"file body"), "f.txt")},
+        data={
+            "size": "3",
+            "tags": ["a", "b"],
+            "upload": (io.BytesIO(b"file body"), "f.txt"),
+        },
     )
     assert response.json == {
         "q": "find",
@@ -237,10 +248,14 @@ def test_errors_from_resources_are_json(style: str) -> None:
     def with_data() -> str:
         abort(409, message="taken", field="name")
 
-    api.add_resource(make_resource(style, get=forbidden), "/forbidden", endpoint="forbidden")
+    api.add_resource(
+        make_resource(style, get=forbidden), "/forbidden", endpoint="forbidden"
+    )
     api.add_resource(make_resource(style, get=crash), "/crash", endpoint="crash")
     api.add_resource(
-        make_resource(style, get=with_data, put=with_data), "/conflict", endpoint="conflict"
+        make_resource(style, get=with_data, put=with_data),
+        "/conflict",
+        endpoint="conflict",
     )
     client = app.test_client()
 
@@ -294,7 +309,7 @@ def test_non_api_routes_keep_flask_error_handling(style: str) -> None:
     assert missing.content_type.startswith("text/html")
 
 
-class Gone(Exception):
+class GoneError(Exception):
     pass
 
 
@@ -309,10 +324,10 @@ def test_custom_errors(style: str) -> None:
                 return flask.jsonify(error=str(e)), 422  # type: ignore[return-value]
             return super().handle_error(e)
 
-    api = MyApi(app, errors={"Gone": {"message": "it is gone", "status": 410}})
+    api = MyApi(app, errors={"GoneError": {"message": "it is gone", "status": 410}})
 
     def gone() -> str:
-        raise Gone()
+        raise GoneError()
 
     def invalid() -> str:
         raise ValueError("bad value")
@@ -328,7 +343,7 @@ def test_custom_errors(style: str) -> None:
     )
     response = client.get("/invalid")
     assert (response.status_code, response.json) == (422, {"error": "bad value"})
-    assert seen == ["Gone", "ValueError"]
+    assert seen == ["GoneError", "ValueError"]
 
 
 def test_api_on_a_blueprint(style: str) -> None:
@@ -354,7 +369,9 @@ def test_api_on_a_blueprint(style: str) -> None:
     client = app.test_client()
 
     assert client.get("/api/v1/items/3").json == {"id": 3, "url": "/api/v1/items/3"}
-    assert sorted(rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static") == [
+    assert sorted(
+        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+    ) == [
         "/api/late",
         "/api/v1/items/<int:item_id>",
     ]
@@ -371,17 +388,25 @@ def test_marshalling_and_representations(style: str) -> None:
     api = Api(app)
 
     @api.representation("text/csv")
-    def output_csv(data: dict[str, t.Any], code: int, headers: t.Any = None) -> flask.Response:
+    def output_csv(
+        data: dict[str, t.Any], code: int, headers: t.Any = None
+    ) -> flask.Response:
         body = ",".join(f"{k}={v}" for k, v in sorted(data.items()))
         return flask.make_response(body, code, headers)
 
-    user_fields = {"name": fields.String, "age": fields.Integer, "uri": fields.Url("user")}
+    user_fields = {
+        "name": fields.String,
+        "age": fields.Integer,
+        "uri": fields.Url("user"),
+    }
 
     @marshal_with(user_fields)
     def user(user_id: int) -> dict[str, t.Any]:
         return {"name": "ada", "age": "36", "password": "secret", "user_id": user_id}
 
-    api.add_resource(make_resource(style, get=user), "/users/<int:user_id>", endpoint="user")
+    api.add_resource(
+        make_resource(style, get=user), "/users/<int:user_id>", endpoint="user"
+    )
     client = app.test_client()
 
     assert client.get("/users/7").json == {"name": "ada", "age": 36, "uri": "/users/7"}
@@ -409,7 +434,9 @@ def test_method_decorators(style: str) -> None:
 
     denied = client.get("/secret")
     assert (denied.status_code, denied.json) == (401, {"message": "who are you?"})
-    assert client.get("/secret", headers={"X-Key": "open sesame"}).json == {"secret": 42}
+    assert client.get("/secret", headers={"X-Key": "open sesame"}).json == {
+        "secret": 42
+    }
 
 
 def test_where_resource_code_runs(style: str) -> None:
