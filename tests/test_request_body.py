@@ -407,3 +407,21 @@ def test_sync_access_in_an_async_view_under_a_sync_decorator(
     assert client.post("/", json={"a": 1}).json == {"json": {"a": 1}, "form": {}}
     rv = client.post("/", data={"b": "2"})
     assert rv.json == {"json": None, "form": {"b": "2"}}
+
+
+def test_ensure_sync_on_the_loop_refuses_and_leaks_no_coroutine() -> None:
+    # The body is past the prefetch window, so it is still pending when the
+    # async view calls ensure_sync (which cannot block the loop).
+    app = Pottle(__name__)
+    app.testing = True
+    app.config["BODY_PREFETCH_SIZE"] = 4
+
+    async def work() -> int:
+        return 1
+
+    @app.post("/")
+    async def view() -> str:
+        return str(current_app.ensure_sync(work)())
+
+    with pytest.raises(RuntimeError, match="Cannot block the event loop thread"):
+        app.test_client().post("/", data=b"more than four bytes")

@@ -16,7 +16,7 @@ from types import TracebackType
 
 from werkzeug.exceptions import HTTPException
 
-from ._concurrency import is_async_callable
+from ._concurrency import in_loop_thread, is_async_callable
 from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
 from .globals import _cv_app, _cv_request, _cv_websocket
 from .signals import appcontext_popped, appcontext_pushed
@@ -140,14 +140,22 @@ def wants_prefetch(request: Request) -> bool:
     return request.body.has_pending and not getattr(request.url_rule, "stream", False)
 
 
-async def with_prefetched_body(awaitable: t.Awaitable[T]) -> T:
-    """Await async user code that sync code started during a request (an
-    async view under a sync decorator, through ``ensure_sync`` or
-    ``make_response``) once the small body is received, as the pipeline
-    does before an async view: sync body access in it must work too."""
+def with_prefetched_body(awaitable: t.Awaitable[T]) -> t.Awaitable[T]:
+    """``awaitable`` (async user code that sync code started during a
+    request: an async view under a sync decorator, through ``ensure_sync``
+    or ``make_response``), to be awaited once the small body is received, as
+    the pipeline does before an async view: sync body access in it must work
+    too."""
     ctx = _cv_request.get(None)
-    if ctx is not None and wants_prefetch(ctx.request):
-        await ctx.request.body.prefetch(ctx.request.prefetch_size)
+    # On the loop thread, block_on refuses (and closes) what it is given:
+    # leave the awaitable itself for it.
+    if ctx is None or not wants_prefetch(ctx.request) or in_loop_thread():
+        return awaitable
+    return _after_prefetch(ctx.request, awaitable)
+
+
+async def _after_prefetch(request: Request, awaitable: t.Awaitable[T]) -> T:
+    await request.body.prefetch(request.prefetch_size)
     return await awaitable
 
 
