@@ -136,12 +136,22 @@ def test_cookies_with_csrf_double_submit(style: str) -> None:
     def change() -> dict[str, t.Any]:
         return {"changed_by": get_jwt_identity()}
 
+    def refresh() -> flask.Response:
+        response = flask.jsonify(refreshed=get_jwt_identity())
+        set_access_cookies(response, create_access_token(identity=get_jwt_identity()))
+        return response
+
     app.add_url_rule("/login", view_func=make_view(style, login), methods=["POST"])
     app.add_url_rule("/logout", view_func=make_view(style, logout), methods=["POST"])
     app.add_url_rule(
         "/change",
         view_func=jwt_required()(make_view(style, change)),
         methods=["GET", "POST"],
+    )
+    app.add_url_rule(
+        "/refresh",
+        view_func=jwt_required(refresh=True)(make_view(style, refresh)),
+        methods=["POST"],
     )
     client = app.test_client()
 
@@ -169,6 +179,16 @@ def test_cookies_with_csrf_double_submit(style: str) -> None:
     assert client.post("/change", data={"csrf_token": csrf.value}).json == {
         "changed_by": "bob"
     }
+    # The refresh token lives in its own cookie, with its own CSRF value.
+    access = client.get_cookie("access_token_cookie")
+    refresh_csrf = client.get_cookie("csrf_refresh_token")
+    assert access is not None and refresh_csrf is not None
+    assert client.post("/refresh").json == {"msg": "Missing CSRF token"}
+    refreshed = client.post("/refresh", headers={"X-CSRF-TOKEN": refresh_csrf.value})
+    assert refreshed.json == {"refreshed": "bob"}
+    new_access = client.get_cookie("access_token_cookie")
+    assert new_access is not None and new_access.value != access.value
+
     client.post("/logout")
     assert client.get_cookie("access_token_cookie") is None
     assert client.get("/change").status_code == 401
