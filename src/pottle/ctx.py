@@ -3,7 +3,9 @@
 ``push``/``pop`` are pipeline methods: ``with ctx:`` runs them as Flask does
 (session interface and teardown inline on the calling thread), while
 ``async with ctx:`` and the ASGI pipeline await them (sync user code goes to
-the request's worker thread). Contexts never import the app module.
+the request's worker thread). :func:`with_prefetched_body` gives async code
+that sync code starts during a request the small body an async view gets.
+Contexts never import the app module.
 """
 
 from __future__ import annotations
