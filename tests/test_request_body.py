@@ -9,7 +9,7 @@ import typing as t
 
 import pytest
 
-from pottle import Pottle, request
+from pottle import Pottle, current_app, make_response, request
 from rawasgi import Exchange
 
 
@@ -373,3 +373,55 @@ def test_disconnect_during_the_prefetch_cancels_the_view() -> None:
     ex = asyncio.run(main())
     assert ex.sent == []
     assert "after" not in ran
+
+
+def _through_ensure_sync(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    # Flask-Login's login_required, flask_jwt_extended's jwt_required...
+    def decorated(**kwargs: t.Any) -> t.Any:
+        return current_app.ensure_sync(view)(**kwargs)
+
+    return decorated
+
+
+def _through_make_response(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    # Flask-Cors's cross_origin.
+    def decorated(**kwargs: t.Any) -> t.Any:
+        return make_response(view(**kwargs))
+
+    return decorated
+
+
+@pytest.mark.parametrize("decorator", [_through_ensure_sync, _through_make_response])
+def test_sync_access_in_an_async_view_under_a_sync_decorator(
+    decorator: t.Callable[..., t.Any],
+) -> None:
+    # The view is sync to the pipeline, so no prefetch happens before it;
+    # the crossing back to the loop receives the small body instead.
+    app = Pottle(__name__)
+
+    async def view() -> t.Any:
+        return {"json": request.get_json(silent=True), "form": dict(request.form)}
+
+    app.add_url_rule("/", view_func=decorator(view), methods=["POST"])
+    client = app.test_client()
+    assert client.post("/", json={"a": 1}).json == {"json": {"a": 1}, "form": {}}
+    rv = client.post("/", data={"b": "2"})
+    assert rv.json == {"json": None, "form": {"b": "2"}}
+
+
+def test_ensure_sync_on_the_loop_refuses_and_leaks_no_coroutine() -> None:
+    # The body is past the prefetch window, so it is still pending when the
+    # async view calls ensure_sync (which cannot block the loop).
+    app = Pottle(__name__)
+    app.testing = True
+    app.config["BODY_PREFETCH_SIZE"] = 4
+
+    async def work() -> int:
+        return 1
+
+    @app.post("/")
+    async def view() -> str:
+        return str(current_app.ensure_sync(work)())
+
+    with pytest.raises(RuntimeError, match="Cannot block the event loop thread"):
+        app.test_client().post("/", data=b"more than four bytes")

@@ -243,3 +243,29 @@ def test_method_view_with_own_dispatch(app: pottle.Pottle, client: t.Any) -> Non
 
     app.add_url_rule("/", view_func=Audited.as_view("audited"))
     assert client.get("/").text == "audited get"
+
+
+def test_sync_dispatch_that_leaves_a_coroutine_is_finished_in_the_view(
+    app: pottle.Pottle, client: t.Any
+) -> None:
+    # Flask-RESTful's shape: a sync dispatch_request that calls the handler
+    # without ensure_sync, and a sync wrapper that needs its value.
+    class Resource(MethodView):
+        def dispatch_request(self, **kwargs: t.Any) -> t.Any:
+            return getattr(self, request.method.lower())(**kwargs)
+
+    class Total(Resource):
+        async def post(self) -> dict[str, t.Any]:
+            # Read synchronously on the loop: the small body came first.
+            return {"total": sum(request.get_json()), "on_loop": in_loop_thread()}
+
+    def output(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: t.Any) -> t.Any:
+            return pottle.jsonify(wrapped=view(**kwargs))
+
+        return wrapper
+
+    app.add_url_rule("/total", view_func=output(Total.as_view("total")))
+    rv = client.post("/total", json=[1, 2, 3])
+    assert rv.json == {"wrapped": {"total": 6, "on_loop": True}}

@@ -41,7 +41,13 @@ from ._pipeline import (
 )
 from .asgi import ASGIHTTPConnection, ASGILifespan, ASGIWebsocketConnection
 from .config import Config, ConfigAttribute
-from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
+from .ctx import (
+    AppContext,
+    RequestContext,
+    WebsocketContext,
+    _AppCtxGlobals,
+    with_prefetched_body,
+)
 from .dispatch import RequestDispatch
 from .globals import _cv_app, _cv_request, _cv_websocket, g, request, session
 from .helpers import (
@@ -692,7 +698,7 @@ class Pottle(Lifecycle, WebsocketDispatch, RequestDispatch, Scaffold):
         """A sync wrapper around the async ``func`` (see :meth:`ensure_sync`)."""
 
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            return block_on(func(*args, **kwargs))
+            return block_on(with_prefetched_body(func(*args, **kwargs)))
 
         wrapper.__wrapped__ = func  # type: ignore[attr-defined]
         return wrapper

@@ -3,7 +3,9 @@
 ``push``/``pop`` are pipeline methods: ``with ctx:`` runs them as Flask does
 (session interface and teardown inline on the calling thread), while
 ``async with ctx:`` and the ASGI pipeline await them (sync user code goes to
-the request's worker thread). Contexts never import the app module.
+the request's worker thread). :func:`with_prefetched_body` gives async code
+that sync code starts during a request the small body an async view gets.
+Contexts never import the app module.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from types import TracebackType
 
 from werkzeug.exceptions import HTTPException
 
-from ._concurrency import is_async_callable
+from ._concurrency import in_loop_thread, is_async_callable
 from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
 from .globals import _cv_app, _cv_request, _cv_websocket
 from .signals import appcontext_popped, appcontext_pushed
@@ -31,6 +33,7 @@ if t.TYPE_CHECKING:
 
 _sentinel: t.Any = object()
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+T = t.TypeVar("T")
 
 
 class _AppCtxGlobals:
@@ -131,6 +134,31 @@ def _run_in(ctx: _ContextManager, f: F) -> F:
             return f(*args, **kwargs)
 
     return update_wrapper(wrapper, f)  # type: ignore[return-value]
+
+
+def wants_prefetch(request: Request) -> bool:
+    """Whether to receive a small body before async code runs: part of it
+    is still with the server and the route does not stream."""
+    return request.body.has_pending and not getattr(request.url_rule, "stream", False)
+
+
+def with_prefetched_body(awaitable: t.Awaitable[T]) -> t.Awaitable[T]:
+    """``awaitable`` (async user code that sync code started during a
+    request: an async view under a sync decorator, through ``ensure_sync``
+    or ``make_response``), to be awaited once the small body is received, as
+    the pipeline does before an async view: sync body access in it must work
+    too."""
+    ctx = _cv_request.get(None)
+    # On the loop thread, block_on refuses (and closes) what it is given:
+    # leave the awaitable itself for it.
+    if ctx is None or not wants_prefetch(ctx.request) or in_loop_thread():
+        return awaitable
+    return _after_prefetch(ctx.request, awaitable)
+
+
+async def _after_prefetch(request: Request, awaitable: t.Awaitable[T]) -> T:
+    await request.body.prefetch(request.prefetch_size)
+    return await awaitable
 
 
 def has_request_context() -> bool:

@@ -39,7 +39,7 @@ from ._pipeline import (
     pipeline_method,
     step,
 )
-from .ctx import RequestContext
+from .ctx import RequestContext, wants_prefetch, with_prefetched_body
 from .globals import _cv_app, _cv_request, _cv_websocket, request
 from .routing import Rule
 from .signals import (
@@ -216,13 +216,8 @@ class RequestDispatch:
         runs, so that sync code on the loop (a form class in an async view)
         can read it. Bounded, and within ``BODY_TIMEOUT``; larger bodies and
         ``stream=True`` routes are left with the server until read."""
-        body = req.body
-        if (
-            body.has_pending
-            and is_async_callable(fn)
-            and not getattr(req.url_rule, "stream", False)
-        ):
-            return Wait(body.prefetch(req.prefetch_size))
+        if wants_prefetch(req) and is_async_callable(fn):
+            return Wait(req.body.prefetch(req.prefetch_size))
         return None
 
     @inline_method
@@ -402,7 +397,7 @@ class RequestDispatch:
 
         if inspect.isawaitable(rv):
             # A sync decorator returned an async view's coroutine.
-            rv = block_on(rv)
+            rv = block_on(with_prefetched_body(rv))
 
         if isinstance(rv, tuple):
             len_rv = len(rv)

@@ -3,16 +3,20 @@
 ``as_view`` makes an ``async def`` view function when the class has async
 code to run (an async ``dispatch_request``, or an async method handler), so
 it is awaited on the loop; otherwise a sync one, which runs entirely on the
-request's worker thread as in Flask.
+request's worker thread as in Flask (if its sync ``dispatch_request`` returns
+an async handler's coroutine, as Flask-RESTful's ``Resource`` does, the view
+finishes it on the loop).
 """
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 
 from . import typing as ft
-from ._concurrency import is_async_callable
+from ._concurrency import block_on, in_loop_thread, is_async_callable
 from ._pipeline import call_async
+from .ctx import with_prefetched_body
 from .globals import current_app, request
 
 http_method_funcs = frozenset(
@@ -77,7 +81,13 @@ class View:
         else:
 
             def view(**kwargs: t.Any) -> t.Any:
-                return current_app.ensure_sync(make().dispatch_request)(**kwargs)
+                rv = current_app.ensure_sync(make().dispatch_request)(**kwargs)
+                if inspect.isawaitable(rv) and not in_loop_thread():
+                    # dispatch_request called an async handler without
+                    # awaiting it (Flask-RESTful's Resource does): finish it
+                    # here, before a wrapper around this view sees it.
+                    rv = block_on(with_prefetched_body(rv))
+                return rv
 
         if cls.decorators:
             view.__name__ = name
