@@ -23,7 +23,9 @@ Imports nothing from pottle but the concurrency bridge.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 import typing as t
 from functools import update_wrapper
 
@@ -95,14 +97,13 @@ def pipeline_method(
     """Turn a generator of pipeline ops into a method.
 
     Called plainly it runs synchronously, as in Flask; ``await``-ed, it runs
-    the async driver.
+    as a coroutine (the generator compiled by :func:`async_form`).
     """
 
     def method(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        app = _app_of(self)
         if caller_awaits():
-            return drive(app, steps(self, *args, **kwargs))  # type: ignore[return-value]
-        return drive_sync(app, steps(self, *args, **kwargs))
+            return async_form(method)(self, *args, **kwargs)  # type: ignore[return-value]
+        return drive_sync(_app_of(self), steps(self, *args, **kwargs))
 
     update_wrapper(method, steps)
     method.steps = steps  # type: ignore[attr-defined]
@@ -123,13 +124,13 @@ def _app_of(obj: t.Any) -> Pottle:
 
 
 def _resolve(owner: t.Any, name: str) -> tuple[int, t.Any]:
-    """How to run ``owner.name``: 0 = our steps, 1 = our inline method,
-    2 = a sync replacement, 3 = an async replacement."""
+    """How to run ``owner.name``: 0 = our steps (as a coroutine function),
+    1 = our inline method, 2 = a sync replacement, 3 = an async one."""
     if name not in owner.__dict__:
         fn: t.Any = getattr(type(owner), name)
         # Identity, not equality: a wrapper (wrapt) forwards attributes.
         if id(getattr(fn, "original", None)) == id(fn):
-            return (0, fn.steps) if hasattr(fn, "steps") else (1, fn)
+            return (0, async_form(fn)) if hasattr(fn, "steps") else (1, fn)
     bound = getattr(owner, name)
     return (3, bound) if is_async_callable(bound) else (2, bound)
 
@@ -162,7 +163,7 @@ async def drive(app: Pottle, gen: Steps[R]) -> R:
             elif type(op) is Step:
                 kind, fn = _resolve(op.owner, op.name)
                 if kind == 0:
-                    stack.append(fn(op.owner, *op.args, **op.kwargs))
+                    value = await fn(op.owner, *op.args, **op.kwargs)
                 elif kind == 1:
                     value = fn(op.owner, *op.args, **op.kwargs)
                 elif kind == 2:
@@ -202,16 +203,35 @@ def drive_sync(app: Pottle, gen: Steps[R]) -> R:
             error = exc
 
 
-async def step(app: Pottle, owner: t.Any, name: str, *args: t.Any) -> t.Any:
-    """Await ``owner``'s pipeline method ``name`` from async framework code."""
+async def step(
+    app: Pottle, owner: t.Any, name: str, *args: t.Any, **kwargs: t.Any
+) -> t.Any:
+    """Await ``owner``'s pipeline method ``name`` (or its replacement)."""
     kind, fn = _resolve(owner, name)
     if kind == 0:
-        return await drive(app, fn(owner, *args))
+        return await fn(owner, *args, **kwargs)
     if kind == 1:
-        return fn(owner, *args)
+        return fn(owner, *args, **kwargs)
     if kind == 2:
-        return await run_sync(fn, *args)
-    return await fn(*args)
+        return await run_sync(fn, *args, **kwargs)
+    return await fn(*args, **kwargs)
+
+
+async def send(app: Pottle, signal: Signal, **kwargs: t.Any) -> None:
+    """Send ``signal`` from async code: sync receivers run off the loop."""
+    await signal.send_async(app, _sync_wrapper=to_worker, **kwargs)
+
+
+async def perform(app: Pottle, op: Op) -> t.Any:
+    """Carry out one op from async code (what ``drive`` does for each)."""
+    kind = type(op)
+    if kind is Call:
+        return await call_async(op.fn, *op.args, **op.kwargs)  # type: ignore[union-attr]
+    if kind is Step:
+        return await step(app, op.owner, op.name, *op.args, **op.kwargs)  # type: ignore[union-attr]
+    if kind is Send:
+        return await send(app, op.signal, **op.kwargs)  # type: ignore[union-attr]
+    return await t.cast(Wait, op).awaitable
 
 
 async def call_async(
@@ -244,3 +264,148 @@ def to_worker(
         return run_sync(fn, *args, **kwargs)
 
     return send
+
+
+# -- compiling a pipeline method into a coroutine function --------------------
+#
+# The generator is the single source of a pipeline method. For async callers
+# it is compiled once into an ``async def`` whose every ``yield op`` is an
+# ``await`` of that op: no driver loop, no op objects on the common ops, the
+# same file and line numbers in tracebacks. Where the source is unavailable
+# (a frozen app) the generator is driven by :func:`drive` instead.
+
+_HELPERS = {"Call": "_pottle_call", "Step": "_pottle_step", "Send": "_pottle_send"}
+
+
+def async_form(method: t.Any) -> t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]:
+    """The coroutine function that runs pipeline ``method`` on the loop."""
+    compiled = method.__dict__.get("async_form")
+    if compiled is None:
+        compiled = method.async_form = _compile(method.steps)
+    return compiled  # type: ignore[no-any-return]
+
+
+def _compile(steps: t.Callable[..., Steps[t.Any]]) -> t.Callable[..., t.Any]:
+    try:
+        return _compile_source(steps)
+    except (OSError, TypeError, SyntaxError, _NotCompilable):
+        pass
+
+    async def driven(owner: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return await drive(_app_of(owner), steps(owner, *args, **kwargs))
+
+    return driven
+
+
+class _NotCompilable(Exception):
+    pass
+
+
+def _compile_source(steps: t.Callable[..., Steps[t.Any]]) -> t.Callable[..., t.Any]:
+    if steps.__code__.co_freevars:  # super() or a closure: keep the driver
+        raise _NotCompilable
+    lines, first = inspect.getsourcelines(steps)
+    tree = ast.parse(textwrap.dedent("".join(lines)))
+    func = tree.body[0]
+    if not isinstance(func, ast.FunctionDef):
+        raise _NotCompilable
+    owner = (func.args.posonlyargs + func.args.args)[0].arg
+    body = [_ToAwaits().visit(statement) for statement in func.body]
+    # _pottle_app = _pottle_app_of(<owner>)
+    body.insert(
+        0,
+        ast.Assign(
+            targets=[ast.Name("_pottle_app", ast.Store())],
+            value=ast.Call(
+                ast.Name("_pottle_app_of", ast.Load()),
+                [ast.Name(owner, ast.Load())],
+                [],
+            ),
+        ),
+    )
+    _strip_annotations(func.args)
+    coroutine = ast.AsyncFunctionDef(
+        name=func.name,
+        args=func.args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    # Helpers arrive as closure variables of a factory, so the compiled
+    # function shares the method's module globals and nothing else.
+    factory = ast.FunctionDef(
+        name="_pottle_factory",
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[
+                ast.arg(name)
+                for name in ("_pottle_app_of", "_pottle_perform", *_HELPERS.values())
+            ],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        ),
+        body=[coroutine, ast.Return(ast.Name(func.name, ast.Load()))],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    module = ast.fix_missing_locations(ast.Module(body=[factory], type_ignores=[]))
+    ast.increment_lineno(module, first - 1)
+    namespace: dict[str, t.Any] = {}
+    exec(
+        compile(module, steps.__code__.co_filename, "exec"),
+        steps.__globals__,
+        namespace,
+    )
+    compiled = namespace["_pottle_factory"](_app_of, perform, call_async, step, send)
+    compiled.__qualname__ = steps.__qualname__
+    compiled.__doc__ = steps.__doc__
+    return compiled  # type: ignore[no-any-return]
+
+
+def _strip_annotations(args: ast.arguments) -> None:
+    # They may name things imported only for type checking.
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        arg.annotation = None
+    for extra in (args.vararg, args.kwarg):
+        if extra is not None:
+            extra.annotation = None
+
+
+class _ToAwaits(ast.NodeTransformer):
+    """``yield Call(f, *a)`` -> ``await _pottle_call(f, *a)`` (likewise Step
+    and Send), any other ``yield op`` -> ``await _pottle_perform(app, op)``."""
+
+    def visit_Yield(self, node: ast.Yield) -> ast.AST:
+        self.generic_visit(node)
+        op = node.value
+        if (
+            isinstance(op, ast.Call)
+            and isinstance(op.func, ast.Name)
+            and op.func.id in _HELPERS
+        ):
+            helper = _HELPERS[op.func.id]
+            args = (
+                op.args
+                if op.func.id == "Call"
+                else [ast.Name("_pottle_app", ast.Load()), *op.args]
+            )
+            call = ast.Call(ast.Name(helper, ast.Load()), args, op.keywords)
+        else:
+            call = ast.Call(
+                ast.Name("_pottle_perform", ast.Load()),
+                [ast.Name("_pottle_app", ast.Load()), op or ast.Constant(None)],
+                [],
+            )
+        return ast.copy_location(ast.Await(call), node)
+
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> ast.AST:
+        raise _NotCompilable
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        return node  # a nested function keeps its own yields
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
