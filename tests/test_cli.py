@@ -548,3 +548,52 @@ def test_plugin_commands_from_entry_points(
     assert runner.invoke(group, ["limiter"]).output.endswith("pottle plugin\n")
     assert runner.invoke(group, ["clash"]).output.endswith("from pottle.commands\n")
     assert "limiter" in runner.invoke(group, ["--help"]).stdout
+
+
+def test_flask_plugins_are_loaded_after_the_app(
+    modules: t.Callable[[str, str], pathlib.Path], runner: CliRunner
+) -> None:
+    # A Flask extension's command module imports ``flask``; an app that
+    # activates pottle_flask_alias must run first, or the real Flask loads.
+    modules("load_order.py", "ORDER = []\n")
+    modules(
+        "ordered_app.py",
+        """
+        import load_order
+        from pottle import Pottle
+
+        load_order.ORDER.append("app")
+        app = Pottle("ordered")
+        """,
+    )
+    modules(
+        "ordered_plugin.py",
+        """
+        import click
+        import load_order
+
+        load_order.ORDER.append("plugin")
+
+        @click.command()
+        def hello():
+            click.echo("plugin ran")
+        """,
+    )
+    modules(
+        "ordered-1.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: ordered\nVersion: 1.0\n",
+    )
+    modules(
+        "ordered-1.0.dist-info/entry_points.txt",
+        "[flask.commands]\nhello = ordered_plugin:hello\n",
+    )
+    result = runner.invoke(PottleGroup(), ["--app", "ordered_app", "hello"])
+    assert result.stdout == "plugin ran\n"
+    import load_order
+
+    assert load_order.ORDER == ["app", "plugin"]
+
+    # An app that fails to load does not keep the plugin from running.
+    del sys.modules["ordered_plugin"]
+    result = runner.invoke(PottleGroup(), ["--app", "no_such_module", "hello"])
+    assert result.stdout == "plugin ran\n"

@@ -5,6 +5,7 @@ commands run in the app context and may be ``async def``, and
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import traceback
@@ -115,13 +116,21 @@ class PottleGroup(AppGroup):
             self.add_command(routes_command)
         self._loaded_plugin_commands = False
 
-    def _load_plugin_commands(self) -> None:
+    def _load_plugin_commands(self, ctx: click.Context) -> None:
         if self._loaded_plugin_commands:
             return
         self._loaded_plugin_commands = True
         # pottle's group last, so its commands win a name clash.
         for group in ("flask.commands", "pottle.commands"):
-            for ep in importlib.metadata.entry_points(group=group):
+            entry_points = importlib.metadata.entry_points(group=group)
+            if group == "flask.commands" and entry_points:
+                # Flask extensions' commands import ``flask``: load the app
+                # first, so that an app importing pottle_flask_alias makes
+                # ``flask`` mean pottle before they do. A failure is reported
+                # by the command that needs the app.
+                with contextlib.suppress(Exception):
+                    ctx.ensure_object(ScriptInfo).load_app()
+            for ep in entry_points:
                 try:
                     command = ep.load()
                 except Exception as e:
@@ -136,7 +145,7 @@ class PottleGroup(AppGroup):
                 self.add_command(command, ep.name)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        self._load_plugin_commands()
+        self._load_plugin_commands(ctx)
         # Built-in and plugin commands work even if the app fails to load.
         if (rv := super().get_command(ctx, name)) is not None:
             return rv
@@ -152,7 +161,7 @@ class PottleGroup(AppGroup):
         return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
+        self._load_plugin_commands(ctx)
         rv = set(super().list_commands(ctx))
         info = ctx.ensure_object(ScriptInfo)
         try:
