@@ -24,7 +24,7 @@ from endpoints import APPS_DIR, ENDPOINTS, FRAMEWORKS, Endpoint, Framework
 
 sys.path.insert(0, str(APPS_DIR))
 
-Runner = t.Callable[[int], t.Awaitable[float]]
+Runner = t.Callable[[int], t.Awaitable[tuple[float, float]]]
 
 
 def load(framework: Framework) -> t.Any:
@@ -166,8 +166,10 @@ async def lifespan(app: t.Any) -> t.AsyncIterator[None]:
 
 
 async def make_runner(framework: Framework, endpoint: Endpoint, app: t.Any) -> Runner:
-    """A function running ``n`` requests and returning µs per request; the
-    first request is checked (and gives the session cookie to replay)."""
+    """A function running ``n`` requests and returning wall and CPU µs per
+    request (CPU time counts every thread of the process and not the time
+    other processes take the core); the first request is checked, and gives
+    the session cookie to replay."""
     wsgi = framework.wsgi is not None
 
     async def once(scope: dict[str, t.Any]) -> Result:
@@ -183,18 +185,21 @@ async def make_runner(framework: Framework, endpoint: Endpoint, app: t.Any) -> R
     if first.status != 200 or endpoint.expect not in first.body:
         raise RuntimeError(f"{first.status} {first.body[:200]!r}")
 
-    async def run(n: int) -> float:
-        start = time.perf_counter()
+    async def run(n: int) -> tuple[float, float]:
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(n):
             await once(dict(base))
-        return (time.perf_counter() - start) / n * 1e6
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return wall / n * 1e6, cpu / n * 1e6
 
     return run
 
 
 async def measure(
-    frameworks: list[str], endpoints: list[str], number: int, repeat: int
+    frameworks: list[str], endpoints: list[str], number: int, repeat: int, clock: str
 ) -> dict[tuple[str, str], float | str]:
+    """µs per request by ``clock`` ("cpu" or "wall"), median of ``repeat``."""
+    pick = 1 if clock == "cpu" else 0
     results: dict[tuple[str, str], float | str] = {}
     for fname in frameworks:
         framework = FRAMEWORKS[fname]
@@ -209,11 +214,12 @@ async def measure(
                     results[fname, ename] = f"error: {exc}"[:40]
                     continue
                 await run(max(number // 10, 10))  # warm caches and the JIT-less VM
-                results[fname, ename] = statistics.median(
-                    [await run(number) for _ in range(repeat)]
-                )
+                runs = [await run(number) for _ in range(repeat)]
+                results[fname, ename] = statistics.median(r[pick] for r in runs)
+                wall = statistics.median(r[0] for r in runs)
+                cpu = statistics.median(r[1] for r in runs)
                 print(
-                    f"  {fname:12} {ename:9} {results[fname, ename]:8.1f} µs",
+                    f"  {fname:12} {ename:9} {wall:8.1f} µs wall {cpu:8.1f} µs CPU",
                     file=sys.stderr,
                 )
     return results
@@ -279,8 +285,16 @@ def main(argv: list[str] | None = None) -> None:
         help="measurements per cell (the median is shown)",
     )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="cpu: process CPU time (steady on a shared machine); wall: elapsed",
+    )
     args = parser.parse_args(argv)
-    coro = measure(args.frameworks, args.endpoints, args.number, args.repeat)
+    coro = measure(
+        args.frameworks, args.endpoints, args.number, args.repeat, args.clock
+    )
     if args.loop == "uvloop":
         import uvloop
 
@@ -288,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         results = asyncio.run(coro)
     print(
-        f"\nµs per request, in process, {args.loop} "
+        f"\n{args.clock} µs per request, in process, {args.loop} "
         f"(median of {args.repeat} x {args.number}; flask is called as WSGI)\n"
     )
     print(table(results, args.frameworks, args.endpoints))
