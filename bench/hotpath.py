@@ -4,9 +4,11 @@ cProfile (exact call counts, main thread only, inflated times).
 
     bench/.venv/bin/python bench/hotpath.py -f pottle -e hello
     bench/.venv/bin/python bench/hotpath.py -f pottle-sync -e json --tool cprofile
+    bench/.venv/bin/python bench/hotpath.py -f pottle -e hello --server uvicorn
 
 Times are given in µs per request: a function's share of the samples times
-the CPU time one request takes without the profiler.
+the CPU time one request takes without the profiler. ``--server`` samples a
+real server process under wrk instead (its CPU time per request from /proc).
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from pathlib import Path
 import micro
 from endpoints import ENDPOINTS, FRAMEWORKS
 
-LOOP_FRAME = "hotpath_loop"
+# The timed loop of micro.make_runner (not the imports and setup).
+LOOP_FRAME = "make_runner.<locals>.run ("
 # Frames that run a request's sync work on pottle's worker threads.
 WORKER_FRAMES = ("_serve_pool_thread",)
+# A worker thread waiting for work (a leaf here is a blocking queue get).
+IDLE_FRAMES = ("Worker.serve_forever ", "Worker.serve_until ")
 FRAME = re.compile(r"^(?P<name>.*) \((?P<file>[^:()]*)(?::(?P<line>\d+))?\)$")
 
 
@@ -76,34 +81,104 @@ def pyspy(args: argparse.Namespace) -> None:
     # The profiled loop runs a few times longer than unprofiled: time the
     # requests apart, without the sampler.
     timing = micro_timing(args)
+    command = [
+        sys.executable, __file__, "--child", "-f", args.framework,
+        "-e", args.endpoint, "-n", str(args.number),
+    ]  # fmt: skip
+    stacks = record(args, ["--", *command])
+    # Only the timed loop and the worker threads, not imports and setup.
+    kept = [
+        line
+        for line in stacks
+        if any(f.startswith((LOOP_FRAME, *WORKER_FRAMES)) for f in line.split(";"))
+    ]
+    report(
+        args,
+        kept,
+        timing["cpu_us"],
+        f"{timing['wall_us']:.1f} µs wall, {timing['cpu_us']:.1f} µs CPU per"
+        " request in process",
+    )
+
+
+def pyspy_server(args: argparse.Namespace) -> None:
+    """Sample a real server (``--server``) while wrk loads it."""
+    import run
+
+    framework, endpoint = FRAMEWORKS[args.framework], ENDPOINTS[args.endpoint]
+    logs = run.RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (
+        run.Server(args.server, framework, 0, logs) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        load = run.Load(
+            argparse.Namespace(wrk="wrk", connections=64, client_cpu=1),
+            server,
+            endpoint,
+            Path(tmp),
+        )
+        load.run(2)  # warm up
+        sampler = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--nonblocking",
+                "-r",
+                str(args.rate),
+                "-f",
+                "raw",
+                "-o",
+                f"{tmp}/stacks.txt",
+                "-d",
+                str(args.duration),
+                "--pid",
+                str(server.process.pid),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        result = load.run(args.duration)
+        sampler.wait()
+        stacks = Path(f"{tmp}/stacks.txt").read_text().splitlines()
+    report(
+        args,
+        stacks,
+        result["cpu_us"],
+        f"{args.server}, {result['rps']:,.0f} req/s, {result['cpu_us']:.1f} µs"
+        " server CPU per request",
+    )
+
+
+def record(args: argparse.Namespace, target: list[str]) -> list[str]:
     with tempfile.NamedTemporaryFile(suffix=".txt") as out:
         command = [
             str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking",
-            "-r", str(args.rate), "-f", "raw", "-o", out.name, "--",
-            sys.executable, __file__, "--child", "-f", args.framework,
-            "-e", args.endpoint, "-n", str(args.number),
+            "-r", str(args.rate), "-f", "raw", "-o", out.name, *target,
         ]  # fmt: skip
         subprocess.run(command, check=True, capture_output=True)
-        stacks = Path(out.name).read_text().splitlines()
+        return Path(out.name).read_text().splitlines()
+
+
+def report(
+    args: argparse.Namespace, stacks: list[str], cpu_us: float, title: str
+) -> None:
+    """Print the self and inclusive tables of py-spy's collapsed stacks."""
     self_time: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
     for line in stacks:
         stack, _, count_text = line.rpartition(" ")
-        frames = stack.split(";")
-        if not any(LOOP_FRAME in f or f.startswith(WORKER_FRAMES) for f in frames):
-            continue  # imports and setup
+        names = [short(f, args.lines) for f in stack.split(";")]
+        if names[-1].startswith(IDLE_FRAMES):
+            continue  # py-spy takes a worker blocked on its queue for busy
         count = int(count_text)
         total += count
-        names = [short(f, args.lines) for f in frames]
         self_time[names[-1]] += count
         for name in set(names):
             inclusive[name] += count
-    per_sample = timing["cpu_us"] / max(total, 1)
-    print(
-        f"{args.framework} {args.endpoint}: {timing['wall_us']:.1f} µs wall,"
-        f" {timing['cpu_us']:.1f} µs CPU per request; py-spy, {total} samples\n"
-    )
+    per_sample = cpu_us / max(total, 1)
+    print(f"{args.framework} {args.endpoint}: {title}; py-spy, {total} samples\n")
     print_table("self", self_time, per_sample, args.top)
     print()
     skip = ("hotpath", "micro.py", "asyncio/", "uvloop", "<module>", "run (")
@@ -174,10 +249,18 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", choices=["tottime", "cumtime"], default="tottime")
     parser.add_argument("--lines", action="store_true", help="keep line numbers")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "hypercorn", "granian"],
+        help="sample this server under wrk instead of the in-process loop",
+    )
+    parser.add_argument("-d", "--duration", type=int, default=10, help="--server")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+    elif args.server:
+        pyspy_server(args)
     elif args.tool == "py-spy":
         pyspy(args)
     else:

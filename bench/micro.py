@@ -123,7 +123,9 @@ def call_wsgi(app: t.Any, scope: dict[str, t.Any], body: bytes) -> Result:
         environ[key] = value.decode("latin-1")
     result = Result()
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc=None):  # noqa: ANN001
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> None:
         result.status = int(status.split()[0])
         result.headers = [(k.lower().encode(), v.encode()) for k, v in headers]
 

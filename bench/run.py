@@ -157,10 +157,15 @@ class Server:
     def url(self, path: str, scheme: str = "http") -> str:
         return f"{scheme}://127.0.0.1:{self.port}{path}"
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError("the server is not running")
+        return self.process.pid
+
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server's processes (its group)."""
-        assert self.process is not None
-        return group_cpu_seconds(self.process.pid)
+        return group_cpu_seconds(self.pid)
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -536,13 +541,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
+        epilog="run.py --micro [...] and run.py --hotpath [...] run micro.py and"
+        " hotpath.py in the bench venv (see their --help).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("-s", "--servers", type=names(SERVERS), default=SERVERS)
+
+    def listed(names: t.Iterable[str]) -> str:
+        return "comma-separated, of: " + ",".join(names)
+
     p.add_argument(
-        "-f", "--frameworks", type=names(FRAMEWORKS), default=list(FRAMEWORKS)
+        "-s", "--servers", type=names(SERVERS), default=SERVERS, help=listed(SERVERS)
     )
-    p.add_argument("-e", "--endpoints", type=names(ENDPOINTS), default=list(ENDPOINTS))
+    p.add_argument(
+        "-f",
+        "--frameworks",
+        type=names(FRAMEWORKS),
+        default=list(FRAMEWORKS),
+        help=listed(FRAMEWORKS),
+    )
+    p.add_argument(
+        "-e",
+        "--endpoints",
+        type=names(ENDPOINTS),
+        default=list(ENDPOINTS),
+        help=listed(ENDPOINTS),
+    )
     p.add_argument("-d", "--duration", type=int, default=10, help="seconds a pass")
     p.add_argument("-r", "--repeats", type=int, default=3, help="passes a cell")
     p.add_argument("-w", "--warmup", type=int, default=2, help="seconds")
