@@ -364,6 +364,37 @@ def test_disconnect_during_teardown_does_not_cut_it(outcome: str) -> None:
     assert sorted(steps) == ["first", "second"]
 
 
+def test_teardown_error_after_the_answer_is_raised_when_the_client_left() -> None:
+    """Only an error the client could not be told about ends quietly: once
+    the response is out, a teardown error reaches the server (which logs
+    it), even if the client has disconnected since."""
+    app = Pottle(__name__)
+    left = asyncio.Event()
+
+    @app.get("/")
+    async def view() -> str:
+        return "ok"
+
+    @app.teardown_request
+    async def failing(exc: BaseException | None) -> None:
+        await left.wait()
+        # Until the disconnect watcher has taken the message.
+        await ex.until(lambda: ex.inbox.empty())
+        raise RuntimeError("teardown failed")
+
+    async def main() -> None:
+        ex.start()
+        await ex.until(lambda: ex.complete)
+        ex.disconnect()
+        left.set()
+        with pytest.raises(RuntimeError, match="teardown failed"):
+            await ex.run()
+
+    ex = get(app, "/")
+    asyncio.run(main())
+    assert ex.body == b"ok"
+
+
 def test_cancelled_error_is_never_a_500() -> None:
     app = Pottle(__name__)
     app.config["PROPAGATE_EXCEPTIONS"] = False

@@ -32,7 +32,8 @@ def _real_flask_dir() -> pathlib.Path | None:
 def _modules_from(directory: pathlib.Path) -> list[str]:
     return [
         name
-        for name, module in list(sys.modules.items())
+        # A copy made in one step: another thread may be importing.
+        for name, module in sys.modules.copy().items()
         if (path := getattr(module, "__file__", None))
         and pathlib.Path(path).is_relative_to(directory)
     ]

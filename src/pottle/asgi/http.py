@@ -84,11 +84,12 @@ class ASGIHTTPConnection:
                     return
             raise
         except Exception:
-            if self._disconnected:
-                return  # nobody is left to answer
-            # Propagated (testing/debug, or an error while sending): the
-            # client still gets an answer if none started.
-            if not self._started:
+            # Propagated: testing/debug, an error while sending, or a teardown
+            # function's. Once the answer is out, the error is raised even if
+            # the client has gone since, so the server logs it.
+            if self._disconnected and not self._finishing:
+                return  # the client left before its answer: nobody to tell
+            if not self._started:  # the client still gets an answer
                 await self._send_plain_500()
             raise
         finally:
