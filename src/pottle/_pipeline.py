@@ -120,7 +120,11 @@ def inline_method(fn: t.Callable[P, R]) -> t.Callable[P, R]:
 
 
 def _app_of(obj: t.Any) -> Pottle:
+    # The app itself, or the app of a context.
     return obj if hasattr(obj, "view_functions") else obj.app  # type: ignore[no-any-return]
+
+
+_CLASS_METHODS: dict[int, tuple[t.Any, tuple[int, t.Any]]] = {}
 
 
 def _resolve(owner: t.Any, name: str) -> tuple[int, t.Any]:
@@ -128,9 +132,15 @@ def _resolve(owner: t.Any, name: str) -> tuple[int, t.Any]:
     1 = our inline method, 2 = a sync replacement, 3 = an async one."""
     if name not in owner.__dict__:
         fn: t.Any = getattr(type(owner), name)
-        # Identity, not equality: a wrapper (wrapt) forwards attributes.
+        # Keyed by identity: a wrapper (wrapt) compares and hashes equal to
+        # what it wraps. The entry holds the function, so its id stays its.
+        cached = _CLASS_METHODS.get(id(fn))
+        if cached is not None and cached[0] is fn:
+            return cached[1]
         if id(getattr(fn, "original", None)) == id(fn):
-            return (0, async_form(fn)) if hasattr(fn, "steps") else (1, fn)
+            found = (0, async_form(fn)) if hasattr(fn, "steps") else (1, fn)
+            _CLASS_METHODS[id(fn)] = (fn, found)
+            return found
     bound = getattr(owner, name)
     return (3, bound) if is_async_callable(bound) else (2, bound)
 
@@ -288,7 +298,7 @@ def async_form(method: t.Any) -> t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any
 def _compile(steps: t.Callable[..., Steps[t.Any]]) -> t.Callable[..., t.Any]:
     try:
         return _compile_source(steps)
-    except (OSError, TypeError, SyntaxError, _NotCompilable):
+    except (OSError, TypeError, SyntaxError, _NotCompilableError):
         pass
 
     async def driven(owner: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -297,32 +307,33 @@ def _compile(steps: t.Callable[..., Steps[t.Any]]) -> t.Callable[..., t.Any]:
     return driven
 
 
-class _NotCompilable(Exception):
+class _NotCompilableError(Exception):
     pass
 
 
 def _compile_source(steps: t.Callable[..., Steps[t.Any]]) -> t.Callable[..., t.Any]:
     if steps.__code__.co_freevars:  # super() or a closure: keep the driver
-        raise _NotCompilable
+        raise _NotCompilableError
     lines, first = inspect.getsourcelines(steps)
     tree = ast.parse(textwrap.dedent("".join(lines)))
     func = tree.body[0]
     if not isinstance(func, ast.FunctionDef):
-        raise _NotCompilable
+        raise _NotCompilableError
     owner = (func.args.posonlyargs + func.args.args)[0].arg
-    body = [_ToAwaits().visit(statement) for statement in func.body]
-    # _pottle_app = _pottle_app_of(<owner>)
-    body.insert(
-        0,
-        ast.Assign(
-            targets=[ast.Name("_pottle_app", ast.Store())],
-            value=ast.Call(
-                ast.Name("_pottle_app_of", ast.Load()),
-                [ast.Name(owner, ast.Load())],
-                [],
+    transformer = _ToAwaits()
+    body = [transformer.visit(statement) for statement in func.body]
+    if transformer.uses_app:  # _pottle_app = _pottle_app_of(<owner>)
+        body.insert(
+            0,
+            ast.Assign(
+                targets=[ast.Name("_pottle_app", ast.Store())],
+                value=ast.Call(
+                    ast.Name("_pottle_app_of", ast.Load()),
+                    [ast.Name(owner, ast.Load())],
+                    [],
+                ),
             ),
-        ),
-    )
+        )
     _strip_annotations(func.args)
     coroutine = ast.AsyncFunctionDef(
         name=func.name,
@@ -378,9 +389,16 @@ class _ToAwaits(ast.NodeTransformer):
     """``yield Call(f, *a)`` -> ``await _pottle_call(f, *a)`` (likewise Step
     and Send), any other ``yield op`` -> ``await _pottle_perform(app, op)``."""
 
+    uses_app = False
+
     def visit_Yield(self, node: ast.Yield) -> ast.AST:
         self.generic_visit(node)
         op = node.value
+        self.uses_app = self.uses_app or not (
+            isinstance(op, ast.Call)
+            and isinstance(op.func, ast.Name)
+            and op.func.id == "Call"
+        )
         if (
             isinstance(op, ast.Call)
             and isinstance(op.func, ast.Name)
@@ -402,10 +420,10 @@ class _ToAwaits(ast.NodeTransformer):
         return ast.copy_location(ast.Await(call), node)
 
     def visit_YieldFrom(self, node: ast.YieldFrom) -> ast.AST:
-        raise _NotCompilable
+        raise _NotCompilableError
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         return node  # a nested function keeps its own yields
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
-    visit_Lambda = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]  # noqa: N815
+    visit_Lambda = visit_FunctionDef  # type: ignore[assignment]  # noqa: N815

@@ -765,9 +765,9 @@ class Pottle(Lifecycle, WebsocketDispatch, RequestDispatch, Scaffold):
         ``app.asgi_app = Middleware(app.asgi_app)``."""
         kind = scope["type"]
         if kind == "http":
-            await self._track(self.asgi_http_class(self, scope, receive, send)())
+            await self._track(self.asgi_http_class(self, scope, receive, send))
         elif kind == "websocket":
-            await self._track(self.asgi_websocket_class(self, scope, receive, send)())
+            await self._track(self.asgi_websocket_class(self, scope, receive, send))
         elif kind == "lifespan":
             await self.asgi_lifespan_class(self, scope, receive, send)()
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import inspect
+import os
 import sys
 import typing as t
 from itertools import chain
@@ -35,14 +36,18 @@ from ._pipeline import (
     Step,
     Steps,
     Wait,
+    call_async,
     inline_method,
     pipeline_method,
+    send,
     step,
 )
-from .ctx import RequestContext, wants_prefetch, with_prefetched_body
+from .ctx import AppContext, RequestContext, wants_prefetch, with_prefetched_body
 from .globals import _cv_app, _cv_request, _cv_websocket, request
 from .routing import Rule
 from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
     appcontext_tearing_down,
     got_request_exception,
     request_finished,
@@ -426,7 +431,7 @@ class RequestDispatch:
             if isinstance(rv, (str, bytes, bytearray)) or isinstance(
                 rv, (cabc.Iterator, cabc.AsyncIterator)
             ):
-                rv = self.response_class(rv, status=status, headers=headers)  # type: ignore[arg-type]
+                rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
@@ -483,6 +488,8 @@ class RequestDispatch:
         """Handle one request, as Flask's ``wsgi_app`` does: push the
         contexts, dispatch, handle errors, send the response with
         ``send_response``, then tear down (also when cancelled)."""
+        if self._pipeline_is_pristine():
+            return await self._handle_http_pristine(req, send_response)
         app = t.cast("Pottle", self)
         ctx = RequestContext(app, request=req)
         error: BaseException | None = None
@@ -506,6 +513,157 @@ class RequestDispatch:
                 error = None
             await step(app, ctx, "pop", error)
 
+    # -- the same pipeline, fused, for an app nothing has replaced -----------
+    #
+    # When no pipeline method is replaced (on the instance, by Flask-Cors and
+    # friends, or in a subclass), the steps are known, so they run here
+    # directly: each stage that has something to do (a hook, a signal
+    # receiver, an after_this_request function) still goes through the
+    # pipeline method itself; the stages with nothing to do cost nothing.
+    # Behaviour is identical (the whole suite also runs with
+    # POTTLE_FUSED_PIPELINE=0 in CI).
+
+    def _pipeline_is_pristine(self) -> bool:
+        if not _FUSED or not self.__dict__.keys().isdisjoint(_PIPELINE_NAMES):
+            return False
+        cls = type(self)
+        pristine = _pristine_classes.get(cls)
+        if pristine is None:
+            pristine = _pristine_classes[cls] = _all_original(cls, _PIPELINE_NAMES)
+        return pristine
+
+    async def _handle_http_pristine(
+        self, req: Request, send_response: t.Callable[[Response], t.Awaitable[None]]
+    ) -> None:
+        app = t.cast("Pottle", self)
+        ctx = RequestContext(app, request=req)
+        error: BaseException | None = None
+        try:
+            try:
+                await self._push_pristine(ctx)
+                response = await self._dispatch_pristine(ctx)
+            except Exception as e:
+                error = e
+                response = await step(app, app, "handle_exception", e)
+            await send_response(response)
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            req.cancel_on_disconnect = False
+            if "_pottle.environ" in req.scope:
+                self._preserve_for_test_client(req.scope["_pottle.environ"])
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            await self._pop_pristine(ctx, error)
+
+    async def _push_pristine(self, ctx: RequestContext) -> None:
+        """``ctx.push()``."""
+        app = t.cast("Pottle", self)
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not app:
+            app_ctx = app.app_context()
+            if type(app_ctx) is AppContext:  # AppContext.push(), inline
+                app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+                if appcontext_pushed.receivers:
+                    await send(app, appcontext_pushed)
+            else:
+                await step(app, app_ctx, "push")
+        else:
+            app_ctx = None
+        ctx._cv_tokens.append((_cv_request.set(ctx), app_ctx))
+        interface = self.session_interface
+        session = await call_async(interface.open_session, app, ctx.request)
+        if session is None:
+            session = interface.make_null_session(app)
+        ctx._session = session
+        if ctx.url_adapter is not None:
+            ctx.match_request()
+
+    async def _dispatch_pristine(self, ctx: RequestContext) -> Response:
+        """``full_dispatch_request()`` with ``finalize_request``."""
+        app = t.cast("Pottle", self)
+        req = ctx.request
+        self._got_first_request = True
+        try:
+            if request_started.receivers:
+                await send(app, request_started)
+            rv: t.Any = None
+            if _has_hooks(self.url_value_preprocessors, req) or _has_hooks(
+                self.before_request_funcs, req
+            ):
+                rv = await step(app, app, "preprocess_request")
+            if rv is None:
+                if req.routing_exception is not None:
+                    self.raise_routing_exception(req)
+                rule = t.cast(Rule, req.url_rule)
+                if rule.provide_automatic_options and req.method == "OPTIONS":
+                    rv = self.make_default_options_response()
+                else:
+                    view = self.view_functions[rule.endpoint]
+                    if (wait := self._prefetch(req, view)) is not None:
+                        await wait.awaitable
+                    rv = await call_async(view, **(req.view_args or {}))
+        except Exception as e:
+            rv = await step(app, app, "handle_user_exception", e)
+        response = self.make_response(rv)
+        if ctx._after_request_functions or _has_hooks(self.after_request_funcs, req):
+            response = await step(app, app, "process_response", response)
+        elif not self.session_interface.is_null_session(ctx._session):
+            interface = self.session_interface
+            await call_async(interface.save_session, app, ctx._session, response)
+        if request_finished.receivers:
+            await send(app, request_finished, response=response)
+        return response
+
+    async def _pop_app_context_pristine(
+        self, app_ctx: AppContext, exc: BaseException | None
+    ) -> None:
+        """``app_ctx.pop(exc)`` for its only push."""
+        app = t.cast("Pottle", self)
+        try:
+            if self.teardown_appcontext_funcs or appcontext_tearing_down.receivers:
+                await step(app, app, "do_teardown_appcontext", exc)
+        finally:
+            current = _cv_app.get()
+            _cv_app.reset(app_ctx._cv_tokens.pop())
+        if current is not app_ctx:
+            raise AssertionError(
+                f"Popped wrong app context. ({current!r} instead of {app_ctx!r})"
+            )
+        if appcontext_popped.receivers:
+            await send(app, appcontext_popped)
+
+    async def _pop_pristine(
+        self, ctx: RequestContext, exc: BaseException | None
+    ) -> None:
+        """``ctx.pop(exc)``, with the app context pushed with it."""
+        app = t.cast("Pottle", self)
+        req = ctx.request
+        clear_request = len(ctx._cv_tokens) == 1
+        try:
+            if clear_request:
+                if _has_hooks(self.teardown_request_funcs, req) or (
+                    request_tearing_down.receivers
+                ):
+                    await step(app, app, "do_teardown_request", exc)
+                req.close()
+        finally:
+            current = _cv_request.get()
+            token, app_ctx = ctx._cv_tokens.pop()
+            _cv_request.reset(token)
+            if clear_request and "environ" in req.__dict__:
+                req.environ["werkzeug.request"] = None
+            if app_ctx is not None:
+                if type(app_ctx) is AppContext and len(app_ctx._cv_tokens) == 1:
+                    await self._pop_app_context_pristine(app_ctx, exc)
+                else:
+                    await step(app, app_ctx, "pop", exc)
+            if current is not ctx:
+                raise AssertionError(
+                    f"Popped wrong request context. ({current!r} instead of {ctx!r})"
+                )
+
     @staticmethod
     def _preserve_for_test_client(environ: dict[str, t.Any]) -> None:
         # werkzeug's convention: hand the contexts to the test client, which
@@ -514,3 +672,49 @@ class RequestDispatch:
         if preserve is not None:
             preserve(_cv_app.get())
             preserve(_cv_request.get())
+
+
+#: Set POTTLE_FUSED_PIPELINE=0 to always run the step-by-step pipeline (CI
+#: runs the suite both ways).
+_FUSED = os.environ.get("POTTLE_FUSED_PIPELINE", "1") != "0"
+
+#: The methods whose replacement turns the fused pipeline off.
+_PIPELINE_NAMES = frozenset(
+    {
+        "full_dispatch_request",
+        "preprocess_request",
+        "dispatch_request",
+        "finalize_request",
+        "process_response",
+        "make_response",
+        "make_default_options_response",
+        "raise_routing_exception",
+        "handle_user_exception",
+        "handle_http_exception",
+        "handle_exception",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+    }
+)
+_pristine_classes: dict[type, bool] = {}
+
+
+def _all_original(cls: type, names: t.Iterable[str]) -> bool:
+    """Whether ``cls`` (and the request context, whose push and pop the
+    fused pipeline performs) keeps pottle's own version of each pipeline
+    method: ``original`` marks them; an override or a class-level patch
+    lacks it."""
+    methods = [getattr(cls, name) for name in names]
+    methods += [RequestContext.push, RequestContext.pop, AppContext.push]
+    methods += [AppContext.pop]
+    return all(id(getattr(fn, "original", None)) == id(fn) for fn in methods)
+
+
+def _has_hooks(registry: dict[t.Any, list[t.Any]], req: Request) -> bool:
+    """Whether ``registry`` holds functions for the app or the request's
+    blueprints."""
+    if not registry:
+        return False
+    if registry.get(None):
+        return True
+    return any(registry.get(name) for name in req.blueprints)

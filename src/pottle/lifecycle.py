@@ -123,14 +123,15 @@ class Lifecycle:
 
     # -- in-flight connections ------------------------------------------------
 
-    async def _track(self, run: t.Awaitable[None]) -> None:
+    async def _track(self, connection: t.Callable[[], t.Awaitable[None]]) -> None:
         """Run a connection, counted as in flight until it ends."""
         task = t.cast("asyncio.Task[t.Any]", asyncio.current_task())
-        self._in_flight.add(task)
+        in_flight = self._in_flight
+        in_flight.add(task)
         try:
-            await run
+            await connection()
         finally:
-            self._in_flight.discard(task)
+            in_flight.discard(task)
 
     # -- background tasks -----------------------------------------------------
 

@@ -12,8 +12,8 @@ import functools
 import typing as t
 import warnings
 
-from werkzeug.routing import Map as WerkzeugMap
 from werkzeug.exceptions import BadHost
+from werkzeug.routing import Map as WerkzeugMap
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import Rule as WerkzeugRule
 

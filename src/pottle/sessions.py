@@ -184,7 +184,19 @@ class SecureCookieSessionInterface(SessionInterface):
             keys.extend(fallbacks)
         # itsdangerous signs with the last key (CVE-2025-47278).
         keys.append(app.secret_key)
-        return URLSafeTimedSerializer(
+        # Building one costs a test serialization; reuse it while nothing
+        # that goes into it changes.
+        key = (
+            tuple(keys),
+            self.salt,
+            self.serializer,
+            self.key_derivation,
+            self.digest_method,
+        )
+        cached = self.__dict__.get("_serializer_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]  # type: ignore[no-any-return]
+        serializer = URLSafeTimedSerializer(
             keys,  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
@@ -193,13 +205,22 @@ class SecureCookieSessionInterface(SessionInterface):
                 "digest_method": self.digest_method,
             },
         )
+        self.__dict__["_serializer_cache"] = (key, serializer)
+        return serializer
 
     @on_loop
     def open_session(self, app: Pottle, request: Request) -> SecureCookieSession | None:
+        cookies = request.cookies
+        name = self.get_cookie_name(app)
+        # (werkzeug's .get() builds an exception for a missing key)
+        value = cookies[name] if name in cookies else None
+        if not value and _default_serializer(self):
+            # No cookie: an empty session, or none without a secret key,
+            # without building a serializer.
+            return self.session_class() if app.secret_key else None
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -217,6 +238,8 @@ class SecureCookieSessionInterface(SessionInterface):
     def save_session(
         self, app: Pottle, session: SessionMixin, response: Response
     ) -> None:
+        if not (session.accessed or session.modified or session):
+            return  # untouched and empty: nothing to send, nothing to vary
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -262,3 +285,12 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         response.vary.add("Cookie")
+
+
+def _default_serializer(interface: SecureCookieSessionInterface) -> bool:
+    """Whether ``get_signing_serializer`` is ours (None exactly without a
+    secret key)."""
+    return (
+        type(interface).get_signing_serializer
+        is SecureCookieSessionInterface.get_signing_serializer
+    )

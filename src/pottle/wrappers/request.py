@@ -9,6 +9,7 @@ read from a global here.
 
 from __future__ import annotations
 
+import functools
 import io
 import typing as t
 from urllib.parse import urlsplit
@@ -107,9 +108,12 @@ class Request(SansIORequest):
     @classmethod
     def from_scope(cls, scope: dict[str, t.Any], body: Body | None = None) -> t.Self:
         """Build a request from an ASGI HTTP (or websocket) scope."""
-        headers = Headers(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        )
+        # The server has parsed and checked them: skip werkzeug's per-value
+        # validation, and keep ASGI's lowercase names (lookups ignore case).
+        headers = Headers()
+        headers._list = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+        ]
         root_path = scope.get("root_path", "")
         path = scope["path"]
         if root_path and path.startswith(root_path):
@@ -161,10 +165,10 @@ class Request(SansIORequest):
     @property
     def blueprints(self) -> list[str]:
         """The current blueprint and its parents, innermost first."""
-        name = self.blueprint
-        if name is None:
+        rule = self.url_rule
+        if rule is None or "." not in rule.endpoint:
             return []
-        return _split_blueprint_path(name)
+        return _split_blueprint_path(rule.endpoint.rpartition(".")[0])
 
     @property
     def routing_exception(self) -> HTTPException | None:
@@ -454,8 +458,9 @@ class Request(SansIORequest):
 
     def close(self) -> None:
         """Close uploaded files."""
-        for _key, value in (self._files or MultiDict()).items(multi=True):
-            value.close()
+        if self._files:
+            for _key, value in self._files.items(multi=True):
+                value.close()
 
     def __enter__(self) -> Request:
         return self
@@ -621,7 +626,9 @@ def _wsgi_str(value: str) -> str:
     return value.encode().decode("latin-1")
 
 
+@functools.lru_cache(maxsize=1024)
 def _split_blueprint_path(name: str) -> list[str]:
+    # Shared, as Flask's: callers must not change the list.
     out = [name]
     while "." in name:
         name = name.rpartition(".")[0]

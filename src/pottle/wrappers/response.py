@@ -10,11 +10,13 @@ ASGI layer sends all three.
 from __future__ import annotations
 
 import typing as t
+from http import HTTPStatus
 from types import EllipsisType
 
 from werkzeug.datastructures import Headers
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.urls import iri_to_uri
+from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import json
@@ -36,6 +38,46 @@ class Response(WerkzeugResponse):
     #: Seconds allowed to send this response: ``...`` uses the app's
     #: ``RESPONSE_TIMEOUT``, ``None`` means no limit (long streams).
     timeout: float | None | EllipsisType = ...
+
+    def __init__(
+        self,
+        response: t.Any = None,
+        status: int | str | HTTPStatus | None = None,
+        headers: t.Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        if content_type is None and mimetype is None and headers is None:
+            # What werkzeug would work out, without asking empty headers
+            # for a Content-Type (each miss raises inside werkzeug).
+            content_type = _default_content_type(type(self))
+            if (
+                status is None
+                and not direct_passthrough
+                and type(response) in (str, bytes)
+                and _plain_body_class(type(self))
+            ):
+                self._init_plain(response, content_type)
+                return
+        super().__init__(
+            response, status, headers, mimetype, content_type, direct_passthrough
+        )
+
+    def _init_plain(self, body: str | bytes, content_type: str | None) -> None:
+        # The most common response (a string from a view), set up as
+        # werkzeug's __init__ and set_data would; a test compares the two.
+        data = body.encode() if type(body) is str else t.cast(bytes, body)
+        headers = Headers()
+        items = [("Content-Type", content_type)] if content_type is not None else []
+        if self.automatically_set_content_length:
+            items.append(("Content-Length", str(len(data))))
+        headers._list = items
+        self.headers = headers
+        self._status, self._status_code = _default_status(type(self))
+        self.direct_passthrough = False
+        self._on_close = []
+        self.response = [data]
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
@@ -149,3 +191,32 @@ def headers_to_send(response: SansIOResponse) -> list[tuple[bytes, bytes]]:
     return [
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
     ]
+
+
+_content_types: dict[type[WerkzeugResponse], tuple[str | None, str | None]] = {}
+
+
+def _default_content_type(cls: type[WerkzeugResponse]) -> str | None:
+    mimetype = cls.default_mimetype
+    cached = _content_types.get(cls)
+    if cached is None or cached[0] != mimetype:
+        value = get_content_type(mimetype, "utf-8") if mimetype is not None else None
+        cached = _content_types[cls] = (mimetype, value)
+    return cached[1]
+
+
+def _plain_body_class(cls: type[WerkzeugResponse]) -> bool:
+    """Whether ``cls`` builds a body exactly as werkzeug does (no override of
+    the status or of ``set_data``), so :meth:`Response._init_plain` may."""
+    return cls.set_data is WerkzeugResponse.set_data
+
+
+_statuses: dict[type[WerkzeugResponse], tuple[t.Any, tuple[str, int]]] = {}
+
+
+def _default_status(cls: type[WerkzeugResponse]) -> tuple[str, int]:
+    status = cls.default_status
+    cached = _statuses.get(cls)
+    if cached is None or cached[0] != status:
+        cached = _statuses[cls] = (status, cls._clean_status(cls, status))  # type: ignore[arg-type]
+    return cached[1]
