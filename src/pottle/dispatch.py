@@ -29,7 +29,7 @@ from werkzeug.routing import RequestRedirect, RoutingException
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
-from ._concurrency import block_on, is_async_callable
+from ._concurrency import block_on, is_async_callable, runs_on_loop
 from ._pipeline import (
     Call,
     Send,
@@ -60,7 +60,7 @@ if t.TYPE_CHECKING:
     from .app import Pottle
     from .config import Config
     from .json.provider import JSONProvider
-    from .sessions import SessionInterface
+    from .sessions import SessionInterface, SessionMixin
 
 _sentinel: t.Any = object()
 
@@ -573,7 +573,11 @@ class RequestDispatch:
             app_ctx = None
         ctx._cv_tokens.append((_cv_request.set(ctx), app_ctx))
         interface = self.session_interface
-        session = await call_async(interface.open_session, app, ctx.request)
+        open_session = interface.open_session
+        if runs_on_loop(open_session):  # pottle's own: no I/O, no hop
+            session = open_session(app, ctx.request)
+        else:
+            session = await call_async(open_session, app, ctx.request)
         if session is None:
             session = interface.make_null_session(app)
         ctx._session = session
@@ -609,9 +613,12 @@ class RequestDispatch:
         response = self.make_response(rv)
         if ctx._after_request_functions or _has_hooks(self.after_request_funcs, req):
             response = await step(app, app, "process_response", response)
-        elif not self.session_interface.is_null_session(ctx._session):
-            interface = self.session_interface
-            await call_async(interface.save_session, app, ctx._session, response)
+        elif not self.session_interface.is_null_session(session := ctx._session):
+            save_session = self.session_interface.save_session
+            if runs_on_loop(save_session):
+                save_session(app, t.cast("SessionMixin", session), response)
+            else:
+                await call_async(save_session, app, session, response)
         if request_finished.receivers:
             await send(app, request_finished, response=response)
         return response

@@ -210,10 +210,13 @@ class SecureCookieSessionInterface(SessionInterface):
 
     @on_loop
     def open_session(self, app: Pottle, request: Request) -> SecureCookieSession | None:
-        cookies = request.cookies
         name = self.get_cookie_name(app)
-        # (werkzeug's .get() builds an exception for a missing key)
-        value = cookies[name] if name in cookies else None
+        value = None
+        # Most requests of many apps carry no cookie: skip parsing then
+        # (and werkzeug's .get() builds an exception for a missing key).
+        if any(key.lower() == "cookie" for key, _ in request.headers):
+            cookies = request.cookies
+            value = cookies[name] if name in cookies else None
         if not value and _default_serializer(self):
             # No cookie: an empty session, or none without a secret key,
             # without building a serializer.
