@@ -15,18 +15,23 @@ class JSONishResponse(Response):
     default_status = 201
 
 
-def _werkzeug_built(cls: type[Response], body: str | bytes) -> Response:
+def _werkzeug_built(
+    cls: type[Response], body: str | bytes, mimetype: str | None
+) -> Response:
     # The same class, built by werkzeug's __init__ alone.
     made = cls.__new__(cls)
-    WerkzeugResponse.__init__(made, body)
+    WerkzeugResponse.__init__(made, body, mimetype=mimetype)
     return made
 
 
 @pytest.mark.parametrize("body", ["Hello, World!", "", "héllo", b"\x00bytes", b""])
 @pytest.mark.parametrize("cls", [Response, JSONishResponse])
-def test_plain_response_matches_werkzeug(cls: type[Response], body: str | bytes) -> None:
-    fast = cls(body)
-    slow = _werkzeug_built(cls, body)
+@pytest.mark.parametrize("mimetype", [None, "application/json", "text/plain"])
+def test_plain_response_matches_werkzeug(
+    cls: type[Response], body: str | bytes, mimetype: str | None
+) -> None:
+    fast = cls(body, mimetype=mimetype)
+    slow = _werkzeug_built(cls, body, mimetype)
     assert fast.headers.to_wsgi_list() == slow.headers.to_wsgi_list()
     assert {k: v for k, v in vars(fast).items() if k != "headers"} == {
         k: v for k, v in vars(slow).items() if k != "headers"

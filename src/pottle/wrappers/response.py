@@ -9,6 +9,7 @@ ASGI layer sends all three.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from http import HTTPStatus
 from types import EllipsisType
@@ -48,10 +49,14 @@ class Response(WerkzeugResponse):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if content_type is None and mimetype is None and headers is None:
+        if content_type is None and headers is None:
             # What werkzeug would work out, without asking empty headers
             # for a Content-Type (each miss raises inside werkzeug).
-            content_type = _default_content_type(type(self))
+            if mimetype is None:
+                content_type = _default_content_type(type(self))
+            else:
+                content_type = _content_type_of(mimetype)
+                mimetype = None
             if (
                 status is None
                 and not direct_passthrough
@@ -194,6 +199,11 @@ def headers_to_send(response: SansIOResponse) -> list[tuple[bytes, bytes]]:
 
 
 _content_types: dict[type[WerkzeugResponse], tuple[str | None, str | None]] = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type_of(mimetype: str) -> str:
+    return get_content_type(mimetype, "utf-8")
 
 
 def _default_content_type(cls: type[WerkzeugResponse]) -> str | None:
