@@ -601,7 +601,9 @@ class RequestDispatch:
                 if req.routing_exception is not None:
                     self.raise_routing_exception(req)
                 rule = t.cast(Rule, req.url_rule)
-                if rule.provide_automatic_options and req.method == "OPTIONS":
+                if req.method == "OPTIONS" and getattr(
+                    rule, "provide_automatic_options", False
+                ):
                     rv = self.make_default_options_response()
                 else:
                     view = self.view_functions[rule.endpoint]
