@@ -292,6 +292,10 @@ class ASGIHTTPConnection:
         await self._body(body, more=False)
 
 
+def _ignore() -> None:
+    pass
+
+
 class _Receiver:
     """The one caller of ``receive``, shared by the body reader and the
     disconnect watcher.
@@ -342,6 +346,9 @@ class _Receiver:
     def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
+        # The request is over: drop the connection's callback, which would
+        # keep the connection, and its request, alive in a reference cycle.
+        self.on_disconnect = _ignore
 
     async def _watch(self) -> None:
         while True:
