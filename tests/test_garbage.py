@@ -30,8 +30,16 @@ _SCOPE: dict[str, t.Any] = {
 async def _request(app: pottle.Pottle) -> list[dict[str, t.Any]]:
     sent: list[dict[str, t.Any]] = []
 
+    received = False
+
     async def receive() -> dict[str, t.Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # As a server does: nothing more until the client goes away.
+        await asyncio.get_running_loop().create_future()
+        raise AssertionError("unreachable")
 
     async def send(message: dict[str, t.Any]) -> None:
         sent.append(message)

@@ -39,3 +39,65 @@ def test_werkzeug_rule_without_automatic_options_gets_the_view(
     response = app.test_client().options("/foo/")
     assert response.status_code == 200
     assert response.data == b"index OPTIONS"
+
+
+def test_static_matches_are_keyed_by_subdomain_and_method() -> None:
+    app = pottle.Pottle(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+    app.get("/", endpoint="get")(lambda: "www get")
+    app.post("/", endpoint="post")(lambda: "www post")
+    app.get("/", subdomain="api", endpoint="api")(lambda: "api get")
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/").data == b"www get"
+        assert client.post("/").data == b"www post"
+        assert client.get("/", base_url="http://api.example.test").data == b"api get"
+        assert client.put("/").status_code == 405
+        assert client.get("/", base_url="http://nope.example.test").status_code == 404
+
+
+def test_static_match_defaults_are_a_fresh_dict_each_request() -> None:
+    # A url_value_preprocessor pops from view_args; the next request to the
+    # same rule must still get its defaults.
+    app = pottle.Pottle(__name__)
+    seen = []
+
+    @app.url_value_preprocessor
+    def pop_lang(endpoint: str | None, values: dict[str, object] | None) -> None:
+        assert values is not None
+        seen.append(values.pop("lang"))
+
+    app.get("/", defaults={"lang": "en"}, endpoint="home")(lambda: "home")
+    client = app.test_client()
+    assert [client.get("/").data for _ in range(3)] == [b"home"] * 3
+    assert seen == ["en", "en", "en"]
+
+
+def test_converters_run_on_every_request() -> None:
+    from werkzeug.routing import BaseConverter
+
+    calls = []
+
+    class Counting(BaseConverter):
+        def to_python(self, value: str) -> str:
+            calls.append(value)
+            return value.upper()
+
+    app = pottle.Pottle(__name__)
+    app.url_map.converters["counting"] = Counting
+    app.get("/c/<counting:name>", endpoint="c")(lambda name: name)
+    client = app.test_client()
+    assert [client.get("/c/ab").data for _ in range(3)] == [b"AB"] * 3
+    assert calls == ["ab", "ab", "ab"]
+
+
+def test_a_rule_added_later_is_matched() -> None:
+    app = pottle.Pottle(__name__)
+    app.get("/a", endpoint="a")(lambda: "a")
+    client = app.test_client()
+    assert client.get("/a").data == b"a"
+    assert client.get("/b").status_code == 404
+    app.url_map.add(Rule("/b", endpoint="b"))
+    app.view_functions["b"] = lambda: "b"
+    assert client.get("/b").data == b"b"
+    assert client.get("/a").data == b"a"

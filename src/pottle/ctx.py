@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from ._concurrency import in_loop_thread, is_async_callable
 from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
 from .globals import _cv_app, _cv_request, _cv_websocket
+from .routing import match_request
 from .signals import appcontext_popped, appcontext_pushed
 
 if t.TYPE_CHECKING:
@@ -287,8 +288,8 @@ class RequestContext(_ContextManager):
         """Match the URL; a routing error is kept on the request until
         dispatch raises it."""
         try:
-            rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
-            self.request.url_rule, self.request.view_args = rule, dict(args)
+            rule, args = match_request(self.url_adapter)  # type: ignore[arg-type]
+            self.request.url_rule, self.request.view_args = rule, args
         except HTTPException as e:
             self.request.routing_exception = e
 
@@ -426,8 +427,8 @@ class WebsocketContext(_ContextManager):
     def match_request(self) -> None:
         """Match the URL; a routing error is kept until dispatch raises it."""
         try:
-            rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
-            self.websocket.url_rule, self.websocket.view_args = rule, dict(args)
+            rule, args = match_request(self.url_adapter)  # type: ignore[arg-type]
+            self.websocket.url_rule, self.websocket.view_args = rule, args
         except HTTPException as e:
             self.websocket.routing_exception = e
 

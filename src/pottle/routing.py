@@ -14,7 +14,7 @@ import warnings
 
 from werkzeug.exceptions import BadHost
 from werkzeug.routing import Map as WerkzeugMap
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import MapAdapter, RuleFactory
 from werkzeug.routing import Rule as WerkzeugRule
 
 if t.TYPE_CHECKING:
@@ -40,7 +40,19 @@ class Rule(WerkzeugRule):
 
 
 class Map(WerkzeugMap):
-    """The URL map, with :meth:`bind_to_request`."""
+    """The URL map, with :meth:`bind_to_request`; it remembers what requests
+    to rules without converters matched (see :func:`match_request`)."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # Before werkzeug's __init__, which adds the rules it is given.
+        self._static_matches: dict[
+            tuple[str | None, str, str, bool], tuple[WerkzeugRule, dict[str, t.Any]]
+        ] = {}
+        super().__init__(*args, **kwargs)
+
+    def add(self, rulefactory: RuleFactory) -> None:
+        super().add(rulefactory)
+        self._static_matches.clear()
 
     def bind_to_request(
         self,
@@ -97,6 +109,39 @@ class Map(WerkzeugMap):
             request.method,
             request.query_string.decode("latin-1"),
         )
+
+
+#: Static matches a map remembers at most (it starts over when full).
+_STATIC_MATCHES_LIMIT = 1024
+
+
+def match_request(adapter: MapAdapter) -> tuple[WerkzeugRule, dict[str, t.Any]]:
+    """``adapter.match(return_rule=True)``, with a fresh dict of arguments.
+
+    werkzeug's state machine costs about 10 µs even for ``/hello``. When the
+    rule that matched has no converters, the answer depends only on the map
+    and on (domain, path, method, websocket), so a :class:`Map` keeps it
+    until a rule is added. Converters may do anything (a database lookup),
+    so their rules are matched every time, as are redirects and errors,
+    which raise. Only rules that matched are remembered, so a client cannot
+    grow the table with paths of its own; it is capped all the same.
+    """
+    url_map = adapter.map
+    if type(adapter) is not MapAdapter or not isinstance(url_map, Map):
+        rule, args = adapter.match(return_rule=True)
+        return rule, dict(args)
+    domain = adapter.server_name if url_map.host_matching else adapter.subdomain
+    key = (domain, adapter.path_info, adapter.default_method, adapter.websocket)
+    cache = url_map._static_matches
+    hit = cache.get(key)
+    if hit is not None:
+        return hit[0], dict(hit[1])
+    rule, args = adapter.match(return_rule=True)
+    if rule.arguments.issubset(rule.defaults or ()):
+        if len(cache) >= _STATIC_MATCHES_LIMIT:
+            cache.clear()
+        cache[key] = (rule, dict(args))
+    return rule, dict(args)
 
 
 @functools.lru_cache(maxsize=512)
