@@ -488,15 +488,18 @@ class RequestDispatch:
         """Handle one request, as Flask's ``wsgi_app`` does: push the
         contexts, dispatch, handle errors, send the response with
         ``send_response``, then tear down (also when cancelled)."""
-        if self._pipeline_is_pristine():
-            return await self._handle_http_pristine(req, send_response)
         app = t.cast("Pottle", self)
         ctx = RequestContext(app, request=req)
+        fused = self._pipeline_is_pristine()
         error: BaseException | None = None
         try:
             try:
-                await step(app, ctx, "push")
-                response = await step(app, app, "full_dispatch_request")
+                if fused:
+                    await self._push_pristine(ctx)
+                    response = await self._dispatch_pristine(ctx)
+                else:
+                    await step(app, ctx, "push")
+                    response = await step(app, app, "full_dispatch_request")
             except Exception as e:
                 error = e
                 response = await step(app, app, "handle_exception", e)
@@ -511,7 +514,10 @@ class RequestDispatch:
                 self._preserve_for_test_client(req.scope["_pottle.environ"])
             if error is not None and self.should_ignore_error(error):
                 error = None
-            await step(app, ctx, "pop", error)
+            if fused:
+                await self._pop_pristine(ctx, error)
+            else:
+                await step(app, ctx, "pop", error)
 
     # -- the same pipeline, fused, for an app nothing has replaced -----------
     #
@@ -531,31 +537,6 @@ class RequestDispatch:
         if pristine is None:
             pristine = _pristine_classes[cls] = _all_original(cls, _PIPELINE_NAMES)
         return pristine
-
-    async def _handle_http_pristine(
-        self, req: Request, send_response: t.Callable[[Response], t.Awaitable[None]]
-    ) -> None:
-        app = t.cast("Pottle", self)
-        ctx = RequestContext(app, request=req)
-        error: BaseException | None = None
-        try:
-            try:
-                await self._push_pristine(ctx)
-                response = await self._dispatch_pristine(ctx)
-            except Exception as e:
-                error = e
-                response = await step(app, app, "handle_exception", e)
-            await send_response(response)
-        except BaseException as e:
-            error = e
-            raise
-        finally:
-            req.cancel_on_disconnect = False
-            if "_pottle.environ" in req.scope:
-                self._preserve_for_test_client(req.scope["_pottle.environ"])
-            if error is not None and self.should_ignore_error(error):
-                error = None
-            await self._pop_pristine(ctx, error)
 
     async def _push_pristine(self, ctx: RequestContext) -> None:
         """``ctx.push()``."""
