@@ -159,3 +159,27 @@ def test_contextvar_set_in_sync_hook_is_seen_by_async_view() -> None:
 
     client = app.test_client()
     assert client.get("/?id=abc").data == b"abc"
+
+
+def test_worker_pool_lends_at_most_max_workers_even_with_idle_threads() -> None:
+    from pottle._concurrency import WorkerPool
+
+    async def main() -> None:
+        pool = WorkerPool(2)
+        a, b = await pool.acquire(), await pool.acquire()
+        pool.release(a)
+        pool.release(b)  # two idle threads
+        pool.max_workers = 1  # WORKER_THREADS lowered
+        first = await pool.acquire()
+        waiter = asyncio.ensure_future(pool.acquire())
+        await asyncio.sleep(0.05)
+        assert not waiter.done()  # an idle thread is there, but one is lent
+        pool.release(first)
+        second = await asyncio.wait_for(waiter, 5)
+        assert second is first  # handed over, never back in the idle list
+        pool.release(second)
+        assert sorted(map(id, pool._idle)) == sorted(map(id, (a, b)))
+        for worker in pool._idle:
+            worker.submit(None)  # stop the threads
+
+    asyncio.run(main())

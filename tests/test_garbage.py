@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 
 import pytest
 
@@ -19,15 +20,26 @@ async def _request(app: pottle.Pottle) -> bytes:
     return exchange.body
 
 
+@pytest.mark.parametrize("slow", [False, True], ids=["quick", "watched"])
 @pytest.mark.parametrize("sync", [False, True], ids=["async-view", "sync-view"])
-def test_a_request_leaves_no_pottle_object_in_cyclic_garbage(sync: bool) -> None:
+def test_a_request_leaves_no_pottle_object_in_cyclic_garbage(
+    sync: bool, slow: bool
+) -> None:
+    # A slow request outlives a sweep, so a disconnect watcher starts (and
+    # is cancelled when the request ends).
+    delay = 0.15 if slow else 0
     app = pottle.Pottle(__name__)
     if sync:
-        app.get("/")(lambda: "hello")
+
+        @app.get("/")
+        def index() -> str:
+            time.sleep(delay)
+            return "hello"
     else:
 
         @app.get("/")
-        async def index() -> str:
+        async def index_async() -> str:
+            await asyncio.sleep(delay)
             return "hello"
 
     async def main() -> list[str]:

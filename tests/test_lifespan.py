@@ -12,6 +12,7 @@ import pytest
 import pottle
 from pottle import Blueprint, current_app, websocket
 from pottle.testing import LifespanError
+from rawasgi import Exchange
 
 
 def test_hook_order_and_shutdown_event(app: pottle.Pottle) -> None:
@@ -269,3 +270,69 @@ def test_shutdown_waits_for_in_flight_websockets(app: pottle.Pottle) -> None:
 
     asyncio.run(main())
     assert events == ["shutdown done: False", "websocket closed", "after_serving"]
+
+
+@pytest.fixture
+def restore_pool() -> t.Iterator[None]:
+    from pottle._concurrency import pool
+
+    size = pool.max_workers
+    yield
+    pool.max_workers = size
+
+
+@pytest.mark.usefixtures("restore_pool")
+def test_worker_threads_bounds_concurrent_sync_requests(app: pottle.Pottle) -> None:
+    app.config["WORKER_THREADS"] = 2
+    lock = threading.Lock()
+    running = [0]
+    most = [0]
+    release = threading.Event()
+
+    @app.get("/")
+    def index() -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return "ok"
+
+    async def main() -> list[int | None]:
+        async with app.test_app():
+            # Straight through ASGI, as a server calls the app: the test
+            # client would run sync code on a thread of its own.
+            exchanges = [Exchange(app) for _ in range(4)]
+            for exchange in exchanges:
+                exchange.push(b"")
+                exchange.start()
+            # Two views start; the other two wait for a thread, not for them.
+            for _ in range(200):
+                if running[0] == 2:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            started = running[0]
+            release.set()
+            for exchange in exchanges:
+                await exchange.run()
+            return [started] + [exchange.status for exchange in exchanges]
+
+    assert asyncio.run(main()) == [2, 200, 200, 200, 200]
+    assert most[0] == 2
+
+
+@pytest.mark.usefixtures("restore_pool")
+@pytest.mark.parametrize("value", [0, -1, "8", 2.5, True, None])
+def test_worker_threads_must_be_a_positive_int(
+    app: pottle.Pottle, value: t.Any
+) -> None:
+    app.config["WORKER_THREADS"] = value
+
+    async def main() -> None:
+        async with app.test_app():
+            pass
+
+    with pytest.raises((LifespanError, ValueError), match="WORKER_THREADS"):
+        asyncio.run(main())

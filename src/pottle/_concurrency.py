@@ -125,23 +125,23 @@ def _settle(
 
 
 class WorkerPool:
-    """Threads that serve requests' sync work, at most ``max_workers`` of them."""
+    """Threads that serve requests' sync work: at most ``max_workers`` are
+    lent at once (``max_workers`` may change; idle threads are kept)."""
 
     def __init__(self, max_workers: int) -> None:
         self.max_workers = max_workers
         self._idle: list[Worker] = []
-        self._count = 0
+        self._count = 0  # threads started
+        self._lent = 0
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[Worker]]]
         self._waiters = deque()
         self._lock = threading.Lock()
 
     async def acquire(self) -> Worker:
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            if self._count < self.max_workers:
-                self._count += 1
-                return self._start()
+            if self._lent < self.max_workers:
+                self._lent += 1
+                return self._idle.pop() if self._idle else self._start()
             loop = asyncio.get_running_loop()
             future: asyncio.Future[Worker] = loop.create_future()
             self._waiters.append((loop, future))
@@ -154,14 +154,18 @@ class WorkerPool:
 
     def release(self, worker: Worker) -> None:
         with self._lock:
-            while self._waiters:
-                loop, future = self._waiters.popleft()
-                if not future.done():
-                    loop.call_soon_threadsafe(_hand_over, self, future, worker)
-                    return
+            if self._lent <= self.max_workers:
+                while self._waiters:
+                    loop, future = self._waiters.popleft()
+                    if not future.done():
+                        # Still lent: it passes to the waiter.
+                        loop.call_soon_threadsafe(_hand_over, self, future, worker)
+                        return
+            self._lent -= 1
             self._idle.append(worker)
 
     def _start(self) -> Worker:
+        self._count += 1
         worker = Worker()
         thread = threading.Thread(
             target=_serve_pool_thread,

@@ -191,6 +191,7 @@ class Pottle(Lifecycle, WebsocketDispatch, RequestDispatch, Scaffold):
             "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
             "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
             "WEBSOCKET_MAX_QUEUE": 32,
+            "WORKER_THREADS": 40,
         }
     )
 

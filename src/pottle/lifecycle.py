@@ -16,7 +16,7 @@ import contextvars
 import inspect
 import typing as t
 
-from ._concurrency import _target_loop, current_lease, new_lease
+from ._concurrency import _target_loop, current_lease, new_lease, pool
 from ._pipeline import Send, Steps, call_async, pipeline_method, step
 from .signals import got_background_exception, got_serving_exception
 
@@ -54,6 +54,7 @@ class Lifecycle:
             self.shutdown_event = asyncio.Event()
         async with app.app_context():
             try:
+                pool.max_workers = _worker_threads(app.config["WORKER_THREADS"])
                 for func in self.before_serving_funcs:
                     await call_async(func)
                 for gen_func in self.while_serving_gens:
@@ -231,3 +232,14 @@ class Lifecycle:
         return {
             task for task in tasks if task.get_loop() is loop and task is not current
         }
+
+
+def _worker_threads(value: t.Any) -> int:
+    """``WORKER_THREADS``, checked: the most threads that run sync user code
+    at once (one per request that has sync code)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"WORKER_THREADS must be a whole number of threads, at least 1,"
+            f" not {value!r}."
+        )
+    return value

@@ -346,6 +346,9 @@ class _Receiver:
     def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
+            # Its CancelledError will hold the watcher's frame, whose self is
+            # this receiver: forget the task, or the two form a cycle.
+            self._watcher = None
         # The request is over: drop the connection's callback, which would
         # keep the connection, and its request, alive in a reference cycle.
         self.on_disconnect = _ignore
