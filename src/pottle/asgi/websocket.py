@@ -206,7 +206,8 @@ class ASGIWebsocketConnection:
         task = asyncio.current_task()
         self._receivers.add(task)
         try:
-            await self.accept([], None)
+            if not self.accepted:
+                await self.accept([], None)
             data = await self._inbox.get()
             if data is None:
                 raise WebsocketDisconnect(
@@ -221,7 +222,8 @@ class ASGIWebsocketConnection:
             self._receivers.discard(task)
 
     async def send(self, data: str | bytes) -> None:
-        await self.accept([], None)
+        if not self.accepted:
+            await self.accept([], None)
         if self.closed:
             return
         key = "text" if isinstance(data, str) else "bytes"
