@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import socket
 import sys
 
@@ -33,26 +34,37 @@ def free_port() -> int:
 PYTHON = sys.executable
 
 
-def python_with_flask() -> str | None:
-    """An interpreter on PATH that has Flask and pytest installed, to check
-    behaviour against real Flask in a child process (pottle's own test
-    process never imports Flask); None if there is none."""
-    import shutil
+#: The Flask release behaviour is compared with (the one ``./dev compat`` runs).
+FLASK_VERSION = "3.1.3"
+_FLASK_VENV = pathlib.Path(SRC).parent / "build" / "flask-venv"
+
+
+def python_with_flask() -> str:
+    """An interpreter with real Flask and pytest, to check behaviour against
+    Flask in a child process (pottle's own test process never imports
+    Flask): ``build/flask-venv``, created on first use with Flask
+    ``FLASK_VERSION`` from PyPI. Fails, rather than skips, when it cannot be
+    built: these checks must not go quiet on a fresh machine."""
     import subprocess
 
-    for candidate in ("python3", "python3.11", "python3.12", "python3.13"):
-        exe = shutil.which(candidate)
-        if exe is None:
-            continue
-        probe = subprocess.run(
-            [exe, "-c", "import flask, pytest"],
-            capture_output=True,
-            check=False,
-            env=flask_env(),
-        )
-        if probe.returncode == 0:
-            return exe
-    return None
+    python = _FLASK_VENV / "bin" / "python"
+    stamp = _FLASK_VENV / f".flask-{FLASK_VERSION}"
+    if not stamp.exists():
+        for command in (
+            [sys.executable, "-m", "venv", "--clear", str(_FLASK_VENV)],
+            [str(python), "-m", "pip", "install", "-q", f"flask=={FLASK_VERSION}"]
+            + ["pytest"],
+        ):
+            result = subprocess.run(
+                command, capture_output=True, text=True, check=False, env=flask_env()
+            )
+            if result.returncode != 0:
+                raise RuntimeError(
+                    f"Could not build {_FLASK_VENV} for the Flask comparison"
+                    f" tests: {' '.join(command)}\n{result.stdout}{result.stderr}"
+                )
+        stamp.touch()
+    return str(python)
 
 
 def flask_env() -> dict[str, str]:
