@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import typing as t
@@ -17,6 +16,7 @@ import pytest
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+import support
 from pottle.globals import _cv_app
 from pottle.json.provider import DefaultJSONProvider
 from pottle.json.tag import JSONTag, TaggedJSONSerializer
@@ -196,32 +196,6 @@ json.dump(result, sys.stdout)
 """
 
 
-def _flask_python() -> str | None:
-    candidates = [
-        "/usr/local/bin/python3",
-        shutil.which("python3"),
-        shutil.which("python"),
-    ]
-    for exe in candidates:
-        if not exe or not os.path.exists(exe):
-            continue
-        probe = subprocess.run(
-            [
-                exe,
-                "-c",
-                "import flask, flask.json.tag, importlib.metadata as m;"
-                " print(m.version('flask'))",
-            ],
-            capture_output=True,
-            text=True,
-            env=_clean_env(),
-            timeout=60,
-        )
-        if probe.returncode == 0 and probe.stdout.startswith("3."):
-            return exe
-    return None
-
-
 def _clean_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -250,9 +224,7 @@ def _app_context() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def flask_result() -> dict[str, list[str]]:
-    exe = _flask_python()
-    if exe is None:
-        pytest.skip("no Python interpreter with Flask 3.x found to compare against")
+    exe = support.python_with_flask()
     s = TaggedJSONSerializer()
     with _app_context():
         pottle_dumps = [s.dumps(eval(case, NAMESPACE)) for case in CASES]
@@ -270,6 +242,7 @@ def flask_result() -> dict[str, list[str]]:
     return result
 
 
+@pytest.mark.slow  # builds build/flask-venv on first use
 @pytest.mark.parametrize("index", range(len(CASES)), ids=CASES)
 def test_flask_byte_compatible(index: int, flask_result: dict[str, list[str]]) -> None:
     s = TaggedJSONSerializer()
