@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import time
 import typing as t
 
 from pottle import Pottle, g, request
@@ -183,3 +184,41 @@ def test_worker_pool_lends_at_most_max_workers_even_with_idle_threads() -> None:
             worker.submit(None)  # stop the threads
 
     asyncio.run(main())
+
+
+def test_gathered_sync_calls_of_many_requests_share_one_thread_each() -> None:
+    # Each request's gather children need the request's one worker thread.
+    # If each child queued for a thread of its own, requests holding one
+    # thread and waiting for a second would starve each other for good.
+    from pottle._concurrency import WorkerPool
+
+    app = Pottle(__name__)
+    threads: set[int] = set()
+
+    def work() -> int:
+        threads.add(threading.get_ident())
+        time.sleep(0.01)
+        return 1
+
+    @app.get("/")
+    async def index() -> str:
+        results = await asyncio.gather(
+            app.ensure_async(work)(), app.ensure_async(work)()
+        )
+        return str(sum(results))
+
+    async def main() -> list[tuple[int, bytes]]:
+        from pottle import _concurrency
+
+        saved, _concurrency.pool = _concurrency.pool, WorkerPool(1)
+        try:
+            return await asyncio.wait_for(
+                asyncio.gather(*(_get(app, "/") for _ in range(4))), 10
+            )
+        finally:
+            for worker in _concurrency.pool._idle:
+                worker.submit(None)
+            _concurrency.pool = saved
+
+    assert asyncio.run(main()) == [(200, b"2")] * 4
+    assert len(threads) == 1

@@ -101,3 +101,23 @@ def test_a_rule_added_later_is_matched() -> None:
     app.view_functions["b"] = lambda: "b"
     assert client.get("/b").data == b"b"
     assert client.get("/a").data == b"a"
+
+
+def test_a_converter_runs_even_when_its_argument_has_a_default() -> None:
+    from werkzeug.routing import BaseConverter, ValidationError
+
+    allowed = {"a"}
+
+    class Gate(BaseConverter):
+        def to_python(self, value: str) -> str:
+            if value not in allowed:  # e.g. the row was deleted meanwhile
+                raise ValidationError()
+            return value
+
+    app = pottle.Pottle(__name__)
+    app.url_map.converters["gate"] = Gate
+    app.get("/item/<gate:x>", defaults={"x": "default"}, endpoint="item")(lambda x: x)
+    client = app.test_client()
+    assert client.get("/item/a").data == b"default"  # werkzeug: the default wins
+    allowed.clear()
+    assert client.get("/item/a").status_code == 404

@@ -137,11 +137,21 @@ class WorkerPool:
         self._waiters = deque()
         self._lock = threading.Lock()
 
+    def try_acquire(self) -> Worker | None:
+        """A worker if one may be lent right now (without waiting)."""
+        with self._lock:
+            return self._lend()
+
+    def _lend(self) -> Worker | None:
+        if self._lent < self.max_workers:
+            self._lent += 1
+            return self._idle.pop() if self._idle else self._start()
+        return None
+
     async def acquire(self) -> Worker:
         with self._lock:
-            if self._lent < self.max_workers:
-                self._lent += 1
-                return self._idle.pop() if self._idle else self._start()
+            if (worker := self._lend()) is not None:
+                return worker
             loop = asyncio.get_running_loop()
             future: asyncio.Future[Worker] = loop.create_future()
             self._waiters.append((loop, future))
@@ -159,7 +169,10 @@ class WorkerPool:
                     loop, future = self._waiters.popleft()
                     if not future.done():
                         # Still lent: it passes to the waiter.
-                        loop.call_soon_threadsafe(_hand_over, self, future, worker)
+                        try:
+                            loop.call_soon_threadsafe(_hand_over, self, future, worker)
+                        except RuntimeError:  # its loop is closed
+                            continue
                         return
             self._lent -= 1
             self._idle.append(worker)
@@ -213,7 +226,7 @@ class Lease:
     takes a pool thread lazily and gives it back in :meth:`release`.
     """
 
-    __slots__ = ("worker", "loop", "_owned", "_closed", "_pool")
+    __slots__ = ("worker", "loop", "_owned", "_closed", "_pool", "_acquiring")
 
     def __init__(
         self,
@@ -226,22 +239,47 @@ class Lease:
         self._owned = worker is None
         self._closed = False
         self._pool = worker_pool or pool
+        self._acquiring: asyncio.Task[Worker | None] | None = None
 
     async def get_worker(self) -> tuple[Worker, bool]:
         """The worker, and whether the caller must release a one-off one."""
         if self.worker is not None:
             return self.worker, False
-        if self._closed:  # used after its request ended: borrow per call
-            return await self._pool.acquire(), True
+        if not self._closed:
+            # One acquisition per lease: tasks of one request (gather
+            # children) that each queued for a thread would hold one and
+            # wait for another, and with every thread lent, never get it.
+            acquiring = self._acquiring
+            if acquiring is None:
+                # Without suspending when a thread is free: a request
+                # cancelled meanwhile (the client left) may still need one
+                # for its teardown.
+                worker = self._pool.try_acquire()
+                if worker is not None:
+                    self.worker = worker
+                    return worker, False
+                # In a context of its own: the request's would refer back
+                # to this lease.
+                acquiring = self._acquiring = self.loop.create_task(
+                    self._acquire(), context=contextvars.Context()
+                )
+            shared = await asyncio.shield(acquiring)
+            if shared is not None:
+                return shared, False
+        # Used after its request ended: borrow per call.
+        return await self._pool.acquire(), True
+
+    async def _acquire(self) -> Worker | None:
         worker = await self._pool.acquire()
-        if self.worker is not None:  # another task of this request won the race
+        if self._closed:  # the request ended while this waited
             self._pool.release(worker)
-            return self.worker, False
+            return None
         self.worker = worker
-        return worker, False
+        return worker
 
     def release(self) -> None:
         self._closed = True
+        self._acquiring = None
         if self._owned and self.worker is not None:
             worker, self.worker = self.worker, None
             self._pool.release(worker)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import inspect
+import operator
 import os
 import sys
 import typing as t
@@ -532,10 +533,20 @@ class RequestDispatch:
     def _pipeline_is_pristine(self) -> bool:
         if not _FUSED or not self.__dict__.keys().isdisjoint(_PIPELINE_NAMES):
             return False
-        cls = type(self)
-        pristine = _pristine_classes.get(cls)
+        # The methods as the class has them now: a class-level patch made
+        # after the first request (pytest's monkeypatch) is seen at once.
+        methods = (
+            _pipeline_methods(type(self))
+            + _context_methods(RequestContext)
+            + _context_methods(AppContext)
+        )
+        pristine = _pristine_answers.get(methods)
         if pristine is None:
-            pristine = _pristine_classes[cls] = _all_original(cls, _PIPELINE_NAMES)
+            if len(_pristine_answers) > 64:
+                _pristine_answers.clear()
+            pristine = _pristine_answers[methods] = all(
+                getattr(fn, "original", None) is fn for fn in methods
+            )
         return pristine
 
     async def _push_pristine(self, ctx: RequestContext) -> None:
@@ -686,18 +697,11 @@ _PIPELINE_NAMES = frozenset(
         "do_teardown_appcontext",
     }
 )
-_pristine_classes: dict[type, bool] = {}
-
-
-def _all_original(cls: type, names: t.Iterable[str]) -> bool:
-    """Whether ``cls`` (and the request context, whose push and pop the
-    fused pipeline performs) keeps pottle's own version of each pipeline
-    method: ``original`` marks them; an override or a class-level patch
-    lacks it."""
-    methods = [getattr(cls, name) for name in names]
-    methods += [RequestContext.push, RequestContext.pop, AppContext.push]
-    methods += [AppContext.pop]
-    return all(id(getattr(fn, "original", None)) == id(fn) for fn in methods)
+_pipeline_methods = operator.attrgetter(*sorted(_PIPELINE_NAMES))
+_context_methods = operator.attrgetter("push", "pop")
+#: Whether a set of methods is pottle's own, each marked by ``original`` (an
+#: override or a patch lacks it); keyed by the methods themselves.
+_pristine_answers: dict[tuple[t.Any, ...], bool] = {}
 
 
 def _has_hooks(registry: dict[t.Any, list[t.Any]], req: Request) -> bool:

@@ -137,7 +137,9 @@ def match_request(adapter: MapAdapter) -> tuple[WerkzeugRule, dict[str, t.Any]]:
     if hit is not None:
         return hit[0], dict(hit[1])
     rule, args = adapter.match(return_rule=True)
-    if rule.arguments.issubset(rule.defaults or ()):
+    # werkzeug's Rule keeps its converters in ``_converters`` (an argument
+    # may have both a converter and a default); without it, never remember.
+    if not getattr(rule, "_converters", True):
         if len(cache) >= _STATIC_MATCHES_LIMIT:
             cache.clear()
         cache[key] = (rule, dict(args))
