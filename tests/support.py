@@ -6,6 +6,8 @@ import os
 import pathlib
 import socket
 import sys
+import time
+import typing as t
 
 import pottle
 
@@ -22,6 +24,52 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+#: The boundary of the multipart bodies the tests build.
+MULTIPART_BOUNDARY = "b0und4ry"
+
+
+def multipart_part(
+    name: str, value: bytes, filename: str | None = None, extra: str = ""
+) -> bytes:
+    """One part of a multipart/form-data body (``extra``: more header lines,
+    each ending in CRLF)."""
+    disposition = f'form-data; name="{name}"'
+    if filename is not None:
+        disposition += f'; filename="{filename}"'
+    head = (
+        f"--{MULTIPART_BOUNDARY}\r\nContent-Disposition: {disposition}\r\n{extra}\r\n"
+    )
+    return head.encode() + value + b"\r\n"
+
+
+def multipart_body(*parts: bytes) -> bytes:
+    """``parts`` and the closing delimiter."""
+    return b"".join(parts) + f"--{MULTIPART_BOUNDARY}--\r\n".encode()
+
+
+def wait_listening(
+    port: int,
+    process: t.Any,
+    output: t.Callable[[], str] = lambda: "",
+    timeout: float = 20,
+) -> None:
+    """Wait until something accepts connections on 127.0.0.1:``port``.
+
+    Fails, with ``output()`` (the server's output so far), if ``process``
+    (a ``subprocess.Popen``) exits first or nothing listens in time.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited early:\n{output()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listened on port {port}:\n{output()}")
 
 
 def free_port() -> int:

@@ -14,27 +14,16 @@ import typing as t
 import pytest
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+import support
 from pottle import Pottle, request
 from pottle.formparser import FileStorage, FormDataParser
 from pottle.wrappers.request import BodyNotReceivedError
 from rawasgi import Exchange
 
-BOUNDARY = "b0und4ry"
+BOUNDARY = support.MULTIPART_BOUNDARY
+part = support.multipart_part
+multipart = support.multipart_body
 CT = f"multipart/form-data; boundary={BOUNDARY}"
-
-
-def part(
-    name: str, value: bytes, filename: str | None = None, extra: str = ""
-) -> bytes:
-    disposition = f'form-data; name="{name}"'
-    if filename is not None:
-        disposition += f'; filename="{filename}"'
-    head = f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n{extra}\r\n"
-    return head.encode() + value + b"\r\n"
-
-
-def multipart(*parts: bytes) -> bytes:
-    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
 def parse(

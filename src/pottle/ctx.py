@@ -245,53 +245,35 @@ class AppContext(_ContextManager):
             yield Send(appcontext_popped)
 
 
-class RequestContext(_ContextManager):
-    """The request context: binds ``request`` and ``session``.
+class _ConnectionContext(_ContextManager):
+    """What the request and websocket contexts share: binding through their
+    ContextVar (with an app context if none is active for this app), the
+    session, and URL matching."""
 
-    Created and pushed by the app for each request. Pushing it also pushes an
-    application context if none is active for this app, opens the session and
-    matches the URL.
-    """
+    _var: t.ClassVar[contextvars.ContextVar[t.Any]]
+    url_adapter: MapAdapter | None
+    _session: SessionMixin | None
+    _cv_tokens: list[tuple[contextvars.Token[t.Any], AppContext | None]]
 
-    def __init__(
-        self,
-        app: Pottle,
-        environ: dict[str, t.Any] | None = None,
-        request: Request | None = None,
-        session: SessionMixin | None = None,
-    ) -> None:
-        self.app = app
-        if request is None:
-            if environ is None:
-                raise TypeError("A request context needs an environ or a request.")
-            request = app.request_class.from_environ(environ)
-            app._configure_request(request)
-        self.request: Request = request
-        self.url_adapter: MapAdapter | None = None
+    @property
+    def _connection(self) -> Request | Websocket:
+        raise NotImplementedError
+
+    def _bind_url_adapter(self) -> None:
+        self.url_adapter = None
         try:
-            self.url_adapter = app.create_url_adapter(self.request)
+            self.url_adapter = self.app.create_url_adapter(self._connection)
         except HTTPException as e:
-            self.request.routing_exception = e
-        self.flashes: list[tuple[str, str]] | None = None
-        self._session: SessionMixin | None = session
-        self._after_request_functions: list[AfterRequestCallable[t.Any]] = []
-        self._cv_tokens: list[
-            tuple[contextvars.Token[RequestContext], AppContext | None]
-        ] = []
-
-    def copy(self) -> RequestContext:
-        """A new context for the same request and session, to push elsewhere
-        (another thread, a task)."""
-        return self.__class__(self.app, request=self.request, session=self._session)
+            self._connection.routing_exception = e
 
     def match_request(self) -> None:
-        """Match the URL; a routing error is kept on the request until
-        dispatch raises it."""
+        """Match the URL; a routing error is kept until dispatch raises it."""
+        connection = self._connection
         try:
             rule, args = match_request(self.url_adapter)  # type: ignore[arg-type]
-            self.request.url_rule, self.request.view_args = rule, args
+            connection.url_rule, connection.view_args = rule, args
         except HTTPException as e:
-            self.request.routing_exception = e
+            connection.routing_exception = e
 
     @property
     def session(self) -> SessionMixin:
@@ -311,17 +293,57 @@ class RequestContext(_ContextManager):
             yield Step(app_ctx, "push")
         else:
             app_ctx = None
-        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        self._cv_tokens.append((self._var.set(self), app_ctx))
         # Opened once: a copy pushed again (stream_with_context) keeps it.
         if self._session is None:
             interface = self.app.session_interface
-            session = yield Call(interface.open_session, self.app, self.request)
+            session = yield Call(interface.open_session, self.app, self._connection)
             if session is None:
                 session = interface.make_null_session(self.app)
             self._session = session
         # After the session, so custom URL converters can use it.
         if self.url_adapter is not None:
             self.match_request()
+
+
+class RequestContext(_ConnectionContext):
+    """The request context: binds ``request`` and ``session``.
+
+    Created and pushed by the app for each request. Pushing it also pushes an
+    application context if none is active for this app, opens the session and
+    matches the URL.
+    """
+
+    _var = _cv_request
+
+    def __init__(
+        self,
+        app: Pottle,
+        environ: dict[str, t.Any] | None = None,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        if request is None:
+            if environ is None:
+                raise TypeError("A request context needs an environ or a request.")
+            request = app.request_class.from_environ(environ)
+            app._configure_request(request)
+        self.request: Request = request
+        self._bind_url_adapter()
+        self.flashes: list[tuple[str, str]] | None = None
+        self._session: SessionMixin | None = session
+        self._after_request_functions: list[AfterRequestCallable[t.Any]] = []
+        self._cv_tokens = []
+
+    @property
+    def _connection(self) -> Request:
+        return self.request
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session, to push elsewhere
+        (another thread, a task)."""
+        return self.__class__(self.app, request=self.request, session=self._session)
 
     @pipeline_method
     def pop(self, exc: BaseException | None = _sentinel) -> Steps[None]:
@@ -393,13 +415,15 @@ def has_websocket_context() -> bool:
     return _cv_websocket.get(None) is not None
 
 
-class WebsocketContext(_ContextManager):
+class WebsocketContext(_ConnectionContext):
     """The websocket context: binds ``websocket`` and ``session``.
 
     Created and pushed by the app for each websocket connection. Pushing it
     also pushes an application context if none is active for this app,
     opens the session and matches the URL.
     """
+
+    _var = _cv_websocket
 
     def __init__(
         self,
@@ -409,56 +433,18 @@ class WebsocketContext(_ContextManager):
     ) -> None:
         self.app = app
         self.websocket = websocket
-        self.url_adapter: MapAdapter | None = None
-        try:
-            self.url_adapter = app.create_url_adapter(websocket)
-        except HTTPException as e:
-            websocket.routing_exception = e
+        self._bind_url_adapter()
         self._session = session
         self._after_websocket_functions: list[AfterWebsocketCallable[t.Any]] = []
-        self._cv_tokens: list[
-            tuple[contextvars.Token[WebsocketContext], AppContext | None]
-        ] = []
+        self._cv_tokens = []
+
+    @property
+    def _connection(self) -> Websocket:
+        return self.websocket
 
     def copy(self) -> WebsocketContext:
         """A new context for the same websocket and session."""
         return self.__class__(self.app, self.websocket, session=self._session)
-
-    def match_request(self) -> None:
-        """Match the URL; a routing error is kept until dispatch raises it."""
-        try:
-            rule, args = match_request(self.url_adapter)  # type: ignore[arg-type]
-            self.websocket.url_rule, self.websocket.view_args = rule, args
-        except HTTPException as e:
-            self.websocket.routing_exception = e
-
-    @property
-    def session(self) -> SessionMixin:
-        """The session, opened from the handshake's cookies."""
-        if self._session is None:
-            raise RuntimeError("The session has not yet been opened.")
-        self._session.accessed = True
-        return self._session
-
-    @pipeline_method
-    def push(self) -> Steps[None]:
-        """Bind this context (and an app context if needed), open the
-        session and match the URL."""
-        app_ctx = _cv_app.get(None)
-        if app_ctx is None or app_ctx.app is not self.app:
-            app_ctx = self.app.app_context()
-            yield Step(app_ctx, "push")
-        else:
-            app_ctx = None
-        self._cv_tokens.append((_cv_websocket.set(self), app_ctx))
-        if self._session is None:
-            interface = self.app.session_interface
-            session = yield Call(interface.open_session, self.app, self.websocket)
-            if session is None:
-                session = interface.make_null_session(self.app)
-            self._session = session
-        if self.url_adapter is not None:
-            self.match_request()
 
     @pipeline_method
     def pop(self, exc: BaseException | None = _sentinel) -> Steps[None]:

@@ -185,23 +185,35 @@ class RequestDispatch:
         """Handle an exception no handler caught: sends
         :data:`got_request_exception`, then re-raises it when propagating
         (testing/debug) or logs it and answers 500."""
-        exc_info = (type(e), e, e.__traceback__)
-        if got_request_exception.receivers:
-            yield Send(got_request_exception, exception=e)
+        server_error = yield Step(
+            self, "_server_error", e, got_request_exception, request.blueprints
+        )
+        response: Response = yield Step(
+            self, "finalize_request", server_error, from_error_handler=True
+        )
+        return response
+
+    @pipeline_method
+    def _server_error(
+        self, e: Exception, signal: t.Any, blueprints: list[str]
+    ) -> Steps[t.Any]:
+        """What ``handle_exception`` and ``handle_websocket_exception``
+        share: send ``signal``, re-raise ``e`` when propagating (testing,
+        debug), else log it and give the 500 (an ``InternalServerError``, or
+        what its error handler returned)."""
+        if signal.receivers:
+            yield Send(signal, exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
         if propagate:
             raise e
-        yield Step(self, "log_exception", exc_info)
+        yield Step(self, "log_exception", (type(e), e, e.__traceback__))
         server_error: t.Any = InternalServerError(original_exception=e)
-        handler = self._find_error_handler(server_error, request.blueprints)
+        handler = self._find_error_handler(server_error, blueprints)
         if handler is not None:
             server_error = yield Call(handler, server_error)
-        response: Response = yield Step(
-            self, "finalize_request", server_error, from_error_handler=True
-        )
-        return response
+        return server_error
 
     @inline_method
     def log_exception(

@@ -13,7 +13,7 @@ import os
 import sys
 import typing as t
 from datetime import datetime
-from functools import cache, update_wrapper
+from functools import update_wrapper
 
 from werkzeug.exceptions import abort as _wz_abort
 from werkzeug.utils import redirect as _wz_redirect
@@ -23,6 +23,7 @@ from . import files
 from ._concurrency import caller_awaits, is_async_callable, ready
 from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
 from .signals import message_flashed
+from .wrappers.routed import _split_blueprint_path as _split_blueprint_path
 
 T = t.TypeVar("T")
 
@@ -345,11 +346,3 @@ def get_root_path(import_name: str) -> str:
                 " provided."
             )
     return os.path.dirname(os.path.abspath(filepath))
-
-
-@cache
-def _split_blueprint_path(name: str) -> list[str]:
-    out: list[str] = [name]
-    if "." in name:
-        out.extend(_split_blueprint_path(name.rpartition(".")[0]))
-    return out

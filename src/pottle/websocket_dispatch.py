@@ -13,8 +13,6 @@ import sys
 import typing as t
 from itertools import chain
 
-from werkzeug.exceptions import InternalServerError
-
 from . import typing as ft
 from ._pipeline import Call, Send, Step, Steps, pipeline_method, step
 from .globals import _cv_websocket
@@ -175,20 +173,10 @@ class WebsocketDispatch:
         (testing/debug), or logs it and returns the 500 response (sent as the
         denial before the handshake; after it, the connection closes with
         1011)."""
-        exc_info = (type(e), e, e.__traceback__)
-        if got_websocket_exception.receivers:
-            yield Send(got_websocket_exception, exception=e)
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
-            raise e
-        yield Step(self, "log_exception", exc_info)
-        server_error: t.Any = InternalServerError(original_exception=e)
         ws = _cv_websocket.get().websocket
-        handler = self._find_error_handler(server_error, ws.blueprints)
-        if handler is not None:
-            server_error = yield Call(handler, server_error)
+        server_error = yield Step(
+            self, "_server_error", e, got_websocket_exception, ws.blueprints
+        )
         response: Response | None = yield Step(
             self, "finalize_websocket", server_error, from_error_handler=True
         )

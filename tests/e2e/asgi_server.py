@@ -7,7 +7,6 @@ import contextlib
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import time
 import typing as t
@@ -79,7 +78,11 @@ def serve(
     )
     served = Served(process, port)
     try:
-        _wait_until_listening(served)
+        # The output is read only once the process has exited (reading
+        # a running server's pipe would block).
+        support.wait_listening(
+            port, process, lambda: _exited_output(process), STARTUP_SECONDS
+        )
         yield served
     finally:
         if process.poll() is None:
@@ -87,17 +90,8 @@ def serve(
         process.communicate(timeout=30)
 
 
-def _wait_until_listening(served: Served) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            out, _ = served.process.communicate()
-            raise RuntimeError(f"The server exited early:\n{out}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", served.port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("The server did not start listening.")
+def _exited_output(process: subprocess.Popen[str]) -> str:
+    return process.communicate()[0] if process.poll() is not None else ""
 
 
 def wait_for(check: t.Callable[[], bool], seconds: float = 10) -> bool:

@@ -61,16 +61,7 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def wait_serving(self, port: int, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{self.output}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"nothing listened on port {port}:\n{self.output}")
+        support.wait_listening(port, self.process, lambda: self.output, timeout)
 
     def wait_output(self, text: str, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import typing as t
 
 import support
@@ -120,7 +119,7 @@ def hypercorn(
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for_port(port, process, log, timeout=20)
+        support.wait_listening(port, process, lambda: _read(log))
         yield port, process
     finally:
         process.terminate()
@@ -131,20 +130,9 @@ def hypercorn(
             process.wait()
 
 
-def _wait_for_port(
-    port: int, process: subprocess.Popen[bytes], log: str, timeout: float
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            with open(log) as output:
-                raise AssertionError(f"the server exited early:\n{output.read()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listened on port {port}")
+def _read(log: str) -> str:
+    with open(log, errors="replace") as output:
+        return output.read()
 
 
 def here() -> str:

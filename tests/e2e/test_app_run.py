@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pathlib
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -28,19 +26,6 @@ if __name__ == "__main__":
 """
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError("the server exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listened on port {port}")
-
-
 @pytest.mark.slow
 def test_app_run_answers_http(tmp_path: pathlib.Path) -> None:
     (tmp_path / "served.py").write_text(APP)
@@ -53,7 +38,7 @@ def test_app_run_answers_http(tmp_path: pathlib.Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for_port(port, process, timeout=15)
+        support.wait_listening(port, process, timeout=15)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/?name=pottle") as rv:
             assert rv.status == 200
             assert rv.read() == b'{"hello":"pottle"}\n'

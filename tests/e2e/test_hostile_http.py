@@ -13,9 +13,13 @@ import typing as t
 import pytest
 from rawhttp import Reply, get, healthy, here, hypercorn, request
 
+import support
+
 pytestmark = pytest.mark.slow
 
-BOUNDARY = "e2eb"
+BOUNDARY = support.MULTIPART_BOUNDARY
+part = support.multipart_part
+multipart = support.multipart_body
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +69,6 @@ def post(
 
 def _chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-
-def part(
-    name: str, value: bytes, filename: str | None = None, extra: str = ""
-) -> bytes:
-    disposition = f'form-data; name="{name}"'
-    if filename is not None:
-        disposition += f'; filename="{filename}"'
-    head = f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n{extra}\r\n"
-    return head.encode() + value + b"\r\n"
-
-
-def multipart(*parts: bytes) -> bytes:
-    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"

@@ -9,10 +9,8 @@ read from a global here.
 
 from __future__ import annotations
 
-import functools
 import io
 import typing as t
-from urllib.parse import urlsplit
 
 from werkzeug.datastructures import (
     CombinedMultiDict,
@@ -21,21 +19,16 @@ from werkzeug.datastructures import (
     MultiDict,
 )
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
-from werkzeug.routing import RequestRedirect
-from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.utils import cached_property
-from werkzeug.utils import redirect as _redirect
 
 from .. import json
 from .._concurrency import block_on, caller_awaits, in_loop_thread
 from ..formparser import FileStorage, FormDataParser
 from .body import Body
+from .routed import RoutedRequest
 
 if t.TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
-    from werkzeug.routing import Rule
-    from werkzeug.sansio.request import Request as AnyRequest
-    from werkzeug.wrappers import Response as WerkzeugResponse
+    pass
 
 _MISSING: t.Any = object()
 
@@ -44,7 +37,7 @@ class BodyNotReceivedError(RuntimeError):
     """Sync code on the event loop asked for a body that has not arrived."""
 
 
-class Request(SansIORequest):
+class Request(RoutedRequest):
     """The request object used by default in pottle.
 
     Everything from werkzeug's request (``args``, ``headers``, ``cookies``,
@@ -57,11 +50,6 @@ class Request(SansIORequest):
 
     #: The module or provider used by :meth:`get_json`; the app sets its own.
     json_module: t.Any = json
-    #: The rule that matched, set by the app after routing.
-    url_rule: Rule | None = None
-    #: The arguments matched from the URL, set by the app after routing.
-    view_args: dict[str, t.Any] | None = None
-    _routing_exception: HTTPException | None = None
     #: Whether the app is in debug mode (chooses error detail).
     debug: bool = False
     #: Sync code on the event loop may read bodies up to this size.
@@ -144,49 +132,6 @@ class Request(SansIORequest):
         # text that bytes cannot round-trip).
         request.headers = Headers(environ_headers(environ))
         return request
-
-    # -- Flask's routing attributes ------------------------------------------
-
-    @property
-    def endpoint(self) -> str | None:
-        """The endpoint that matched the request, if any."""
-        if self.url_rule is not None:
-            return self.url_rule.endpoint  # type: ignore[no-any-return]
-        return None
-
-    @property
-    def blueprint(self) -> str | None:
-        """The registered name of the blueprint the endpoint belongs to."""
-        endpoint = self.endpoint
-        if endpoint is not None and "." in endpoint:
-            return endpoint.rpartition(".")[0]
-        return None
-
-    @property
-    def blueprints(self) -> list[str]:
-        """The current blueprint and its parents, innermost first."""
-        rule = self.url_rule
-        if rule is None or "." not in rule.endpoint:
-            return []
-        return _split_blueprint_path(rule.endpoint.rpartition(".")[0])
-
-    @property
-    def routing_exception(self) -> HTTPException | None:
-        """A routing error (404, 405, redirect) kept until dispatch raises it.
-
-        A redirect to this request's own host (a missing trailing slash)
-        answers with a path-only ``Location``, so a forged ``Host`` header
-        never ends up in it.
-        """
-        return self._routing_exception
-
-    @routing_exception.setter
-    def routing_exception(self, value: HTTPException | None) -> None:
-        if type(value) is RequestRedirect:
-            url = urlsplit(value.new_url)
-            if url.netloc == self.host.lower():
-                value = SameHostRedirect(value.new_url)
-        self._routing_exception = value
 
     # -- limits ---------------------------------------------------------------
 
@@ -469,26 +414,6 @@ class Request(SansIORequest):
         self.close()
 
 
-class SameHostRedirect(RequestRedirect):
-    """A routing redirect whose ``Location`` is the path alone.
-
-    ``new_url`` stays absolute (messages show it); the response carries the
-    path and query, starting with exactly one slash, so it can neither name
-    another host nor read as protocol-relative (aiohttp CVE-2021-21330).
-    """
-
-    def get_response(
-        self,
-        environ: WSGIEnvironment | AnyRequest | None = None,
-        scope: dict[str, t.Any] | None = None,
-    ) -> WerkzeugResponse:
-        url = urlsplit(self.new_url)
-        location = "/" + url.path.lstrip("/\\")
-        if url.query:
-            location = f"{location}?{url.query}"
-        return _redirect(location, self.code)
-
-
 class _BodyReader(io.RawIOBase):
     """``request.stream`` for a body still arriving: each read waits (on a
     worker thread) for the next chunk."""
@@ -624,13 +549,3 @@ def _from_wsgi_str(value: str) -> str:
 def _wsgi_str(value: str) -> str:
     # PEP 3333: native strings carrying the UTF-8 bytes as latin-1.
     return value.encode().decode("latin-1")
-
-
-@functools.lru_cache(maxsize=1024)
-def _split_blueprint_path(name: str) -> list[str]:
-    # Shared, as Flask's: callers must not change the list.
-    out = [name]
-    while "." in name:
-        name = name.rpartition(".")[0]
-        out.append(name)
-    return out

@@ -12,14 +12,13 @@ import asyncio
 import typing as t
 
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import BadRequest, HTTPException
-from werkzeug.sansio.request import Request as SansIORequest
+from werkzeug.exceptions import BadRequest
 
 from .. import json
-from .request import _split_blueprint_path
+from .routed import RoutedRequest
 
 if t.TYPE_CHECKING:
-    from werkzeug.routing import Rule
+    pass
 
 HeadersValue = Headers | t.Mapping[str, str] | t.Iterable[tuple[str, str]]
 
@@ -68,7 +67,7 @@ class WebsocketChannel(t.Protocol):
     def handler_returned(self) -> None: ...
 
 
-class Websocket(SansIORequest):
+class Websocket(RoutedRequest):
     """The websocket object used by default in pottle (``websocket`` in a
     websocket handler).
 
@@ -81,12 +80,6 @@ class Websocket(SansIORequest):
 
     #: The module or provider used by the JSON methods; the app sets its own.
     json_module: t.Any = json
-    #: The rule that matched, set by the app after routing.
-    url_rule: Rule | None = None
-    #: The arguments matched from the URL, set by the app after routing.
-    view_args: dict[str, t.Any] | None = None
-    #: A routing error (404, 400 for an HTTP-only rule) kept until dispatch.
-    routing_exception: HTTPException | None = None
     #: Whether the app is in debug mode (chooses error detail).
     debug: bool = False
 
@@ -140,29 +133,6 @@ class Websocket(SansIORequest):
             scope=scope,
             http_version=scope.get("http_version", "1.1"),
         )
-
-    # -- Flask's routing attributes ------------------------------------------
-
-    @property
-    def endpoint(self) -> str | None:
-        """The endpoint that matched the websocket, if any."""
-        if self.url_rule is not None:
-            return self.url_rule.endpoint  # type: ignore[no-any-return]
-        return None
-
-    @property
-    def blueprint(self) -> str | None:
-        """The registered name of the blueprint the endpoint belongs to."""
-        endpoint = self.endpoint
-        if endpoint is not None and "." in endpoint:
-            return endpoint.rpartition(".")[0]
-        return None
-
-    @property
-    def blueprints(self) -> list[str]:
-        """The current blueprint and its parents, innermost first."""
-        name = self.blueprint
-        return [] if name is None else _split_blueprint_path(name)
 
     # -- state and limits -----------------------------------------------------
 
