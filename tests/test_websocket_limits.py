@@ -195,6 +195,25 @@ def test_denial_with_the_extension_sends_the_response(app: pottle.Pottle) -> Non
     }
 
 
+def test_slash_redirect_denial_names_the_path_only(app: pottle.Pottle) -> None:
+    # A forged Host must not come back in the Location, as for HTTP.
+    @app.websocket("/ws/")
+    async def handler() -> None:
+        await websocket.send("never")
+
+    async def main() -> Server:
+        server = Server(
+            headers=[(b"host", b"evil.example")],
+            extensions={"websocket.http.response": {}},
+        )
+        await server.run(app)
+        return server
+
+    start = asyncio.run(main()).sent[0]
+    assert start["status"] == 308
+    assert (b"location", b"/ws/") in start["headers"]
+
+
 def test_old_servers_get_no_reason_and_no_accept_headers(app: pottle.Pottle) -> None:
     @app.websocket("/ws")
     async def handler() -> None:
