@@ -25,7 +25,7 @@ from .. import json
 from .._concurrency import block_on, caller_awaits, in_loop_thread
 from ..formparser import FileStorage, FormDataParser
 from .body import Body
-from .routed import RoutedRequest
+from .routed import RoutedRequest, scope_parts
 
 if t.TYPE_CHECKING:
     pass
@@ -96,27 +96,16 @@ class Request(RoutedRequest):
     @classmethod
     def from_scope(cls, scope: dict[str, t.Any], body: Body | None = None) -> t.Self:
         """Build a request from an ASGI HTTP (or websocket) scope."""
-        # The server has parsed and checked them: skip werkzeug's per-value
-        # validation, and keep ASGI's lowercase names (lookups ignore case).
-        headers = Headers()
-        headers._list = [
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-        ]
-        root_path = scope.get("root_path", "")
-        path = scope["path"]
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        client = scope.get("client")
-        server = scope.get("server")
+        parts = scope_parts(scope)
         return cls(
             scope.get("method", "GET"),
             scope.get("scheme", "http"),
-            tuple(server) if server else None,
-            root_path,
-            path,
-            scope.get("query_string", b""),
-            headers,
-            client[0] if client else None,
+            parts.server,
+            parts.root_path,
+            parts.path,
+            parts.query_string,
+            parts.headers,
+            parts.remote_addr,
             body=body,
             scope=scope,
             http_version=scope.get("http_version", "1.1"),

@@ -7,6 +7,7 @@ import functools
 import typing as t
 from urllib.parse import urlsplit
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.sansio.request import Request as SansIORequest
@@ -67,6 +68,42 @@ class RoutedRequest(SansIORequest):
             if url.netloc == self.host.lower():
                 value = SameHostRedirect(value.new_url)
         self._routing_exception = value
+
+
+class ScopeParts(t.NamedTuple):
+    """What werkzeug's request constructor needs, from an ASGI scope."""
+
+    root_path: str
+    path: str
+    query_string: bytes
+    headers: Headers
+    server: tuple[str, int | None] | None
+    remote_addr: str | None
+
+
+def scope_parts(scope: dict[str, t.Any]) -> ScopeParts:
+    """Headers, paths and addresses of an HTTP or websocket scope."""
+    # The server has parsed and checked the headers: skip werkzeug's
+    # per-value validation, and keep ASGI's lowercase names (lookups
+    # ignore case).
+    headers = Headers()
+    headers._list = [
+        (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+    ]
+    root_path = scope.get("root_path", "")
+    path = scope["path"]
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    client = scope.get("client")
+    server = scope.get("server")
+    return ScopeParts(
+        root_path,
+        path,
+        scope.get("query_string", b""),
+        headers,
+        tuple(server) if server else None,
+        client[0] if client else None,
+    )
 
 
 class SameHostRedirect(RequestRedirect):

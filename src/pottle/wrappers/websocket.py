@@ -15,7 +15,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
 
 from .. import json
-from .routed import RoutedRequest
+from .routed import RoutedRequest, scope_parts
 
 if t.TYPE_CHECKING:
     pass
@@ -111,23 +111,15 @@ class Websocket(RoutedRequest):
     @classmethod
     def from_scope(cls, scope: dict[str, t.Any], channel: WebsocketChannel) -> t.Self:
         """Build a websocket from an ASGI websocket scope."""
-        headers = Headers(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        )
-        root_path = scope.get("root_path", "")
-        path = scope["path"]
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        client = scope.get("client")
-        server = scope.get("server")
+        parts = scope_parts(scope)
         return cls(
             scope.get("scheme", "ws"),
-            tuple(server) if server else None,
-            root_path,
-            path,
-            scope.get("query_string", b""),
-            headers,
-            client[0] if client else None,
+            parts.server,
+            parts.root_path,
+            parts.path,
+            parts.query_string,
+            parts.headers,
+            parts.remote_addr,
             channel,
             subprotocols=scope.get("subprotocols", ()),
             scope=scope,
